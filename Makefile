@@ -1,0 +1,85 @@
+# zcshim - see README.md. `make demo` installs, builds and shows; `make test` tests.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+ZMQ_CFLAGS := $(shell pkg-config --cflags libzmq 2>/dev/null)
+ZMQ_LIBS   := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
+CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+BASE     := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
+B        := build
+
+SHIM_SRC := shim/interpose.c shim/hold.c shim/segment.c shim/config.c \
+            shim/clock.c shim/zmqmsg.c shim/warn.c
+SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
+READ_SRC := tools/segread.c shim/config.c
+STAT_SRC := tools/zcshim-stat.c $(READ_SRC)
+HDRS     := $(wildcard shim/*.h tools/*.h)
+
+PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcdemo \
+         $(B)/test_unit $(B)/test_integration
+
+.PHONY: all deps demo test test-unit test-integration check-clang install uninstall clean
+
+all: $(PROGS)
+
+$(B):
+	mkdir -p $@
+
+# The shim links no libzmq: everything is found with dlsym at run time, so a
+# process that inherits LD_PRELOAD but never uses ZeroMQ does not load it.
+$(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden \
+	  -Wl,--version-script=shim/zcshim.map -Wl,-z,defs $(LDFLAGS) \
+	  -o $@ $(SHIM_SRC) -ldl -lpthread
+
+$(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
+	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC)
+
+$(B)/zcapp: tests/apps/zcapp.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+$(B)/zcdemo: examples/zcdemo.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c
+$(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) | $(B)
+	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
+
+INTEG_SRC := tests/test_integration.c tests/spawn.c
+$(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
+	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
+
+# Debian packages, installed only when missing (apt-get needs root or sudo).
+deps:
+	@sh tools/install-deps
+
+# The README's first command: dependencies, build, then the bundled example
+# under the shim and what zcshim-stat recorded of it.
+demo: deps
+	$(MAKE) all
+	sh examples/demo.sh
+
+test: all check-clang
+	./$(B)/test_unit --jobs 2
+	./$(B)/test_integration --jobs 2
+
+# The shim must also build warning-free with clang.
+check-clang: | $(B)
+	@if command -v clang >/dev/null; then \
+	  clang $(BASE) $(ZMQ_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden \
+	    -Wl,--version-script=shim/zcshim.map -o $(B)/libzcshim-clang.so $(SHIM_SRC) -ldl -lpthread && \
+	  clang $(BASE) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) && echo "clang build: clean"; \
+	else echo "clang not installed: skipping the clang build"; fi
+
+install: $(B)/libzcshim.so $(B)/zcshim-stat
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 $(B)/libzcshim.so $(DESTDIR)$(PREFIX)/lib/libzcshim.so
+	install -m 0755 $(B)/zcshim-stat $(DESTDIR)$(PREFIX)/bin/zcshim-stat
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libzcshim.so $(DESTDIR)$(PREFIX)/bin/zcshim-stat
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,142 @@
+/*
+ * config.c - parse ZCSHIM_* settings without ever failing the host.
+ *
+ * After mutrace: strtoull with an end pointer, errno and overflow checks;
+ * anything odd keeps the default and produces one line of explanation, which
+ * the caller prints once. No atoi, no abort, no stdio.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zcshim_segment.h"
+
+int zcs_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	if (!s || *s < '0' || *s > '9') /* rejects "", "-1", "+1", " 1" */
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int zcs_parse_size(const char *s, uint64_t *out)
+{
+	if (!s)
+		return -1;
+	if (strcmp(s, "max") == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	default: return -1;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int zcs_parse_mode(const char *s, unsigned *out)
+{
+	static const struct { const char *name; unsigned mode; } modes[] = {
+		{ "convert", ZCS_MODE_CONVERT },
+		{ "profile", ZCS_MODE_PROFILE },
+		{ "off", ZCS_MODE_OFF },
+	};
+	for (size_t i = 0; s && i < sizeof modes / sizeof modes[0]; i++) {
+		if (strcmp(s, modes[i].name) == 0) {
+			*out = modes[i].mode;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void zcs_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes == UINT64_MAX)
+		snprintf(buf, len, "max");
+	else if (bytes && bytes % (1u << 30) == 0)
+		snprintf(buf, len, "%lluG", (unsigned long long)(bytes >> 30));
+	else if (bytes && bytes % (1u << 20) == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(bytes >> 20));
+	else if (bytes && bytes % (1u << 10) == 0)
+		snprintf(buf, len, "%lluk", (unsigned long long)(bytes >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+}
+
+/* Append "NAME='value' is not WHAT; using DEFAULT" to the warning line. */
+static void complain(char *warn, size_t warn_len, const char *name,
+		     const char *value, const char *what, const char *dflt)
+{
+	size_t used = strlen(warn);
+	if (used + 1 >= warn_len)
+		return;
+	snprintf(warn + used, warn_len - used, "%s%s='%.40s%s' is not %s; using %s",
+		 used ? "; " : "", name, value, strlen(value) > 40 ? "..." : "",
+		 what, dflt);
+}
+
+void zcs_config_load(struct zcs_config *cfg, const char *(*get)(const char *),
+		     char *warn, size_t warn_len)
+{
+	cfg->mode = ZCS_MODE_CONVERT;
+	cfg->threshold_bytes = ZCS_DEFAULT_THRESHOLD;
+	cfg->sample_every = ZCS_DEFAULT_SAMPLE;
+	cfg->keep = 1;
+	if (warn_len)
+		warn[0] = '\0';
+
+	const char *v;
+	uint64_t n;
+	unsigned mode;
+
+	if ((v = get("ZCSHIM_MODE")) && *v) {
+		if (zcs_parse_mode(v, &mode) == 0)
+			cfg->mode = mode;
+		else
+			complain(warn, warn_len, "ZCSHIM_MODE", v,
+				 "convert, profile or off", "convert");
+	}
+	if ((v = get("ZCSHIM_THRESHOLD")) && *v) {
+		if (zcs_parse_size(v, &n) == 0)
+			cfg->threshold_bytes = n;
+		else
+			complain(warn, warn_len, "ZCSHIM_THRESHOLD", v,
+				 "a size (e.g. 4096, 64k, 1M, max)", "64k");
+	}
+	if ((v = get("ZCSHIM_SAMPLE")) && *v) {
+		if (zcs_parse_uint(v, 1, ZCS_MAX_SAMPLE, &n) == 0)
+			cfg->sample_every = (uint32_t)n;
+		else
+			complain(warn, warn_len, "ZCSHIM_SAMPLE", v,
+				 "a whole number from 1 to 1000000", "1");
+	}
+	if ((v = get("ZCSHIM_KEEP")) && *v) {
+		if (zcs_parse_uint(v, 0, 1, &n) == 0)
+			cfg->keep = (int)n;
+		else
+			complain(warn, warn_len, "ZCSHIM_KEEP", v, "0 or 1", "1");
+	}
+}

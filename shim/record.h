@@ -1,0 +1,90 @@
+/*
+ * record.h - the hot path of recording: one call, one cell, a few adds.
+ *
+ * Every intercepted call ends in zcs_record(). It touches only this thread's
+ * shard of the segment: no lock, no syscall, no allocation. A thread that owns
+ * its shard adds with a plain relaxed load and store (no bus lock); threads
+ * that found every shard taken share shard 0 with atomic adds.
+ */
+#ifndef ZCSHIM_RECORD_H
+#define ZCSHIM_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "histo.h"
+#include "zcshim_segment.h"
+
+#define ZCS_UNTIMED UINT64_MAX
+
+/* Everything the shim keeps per thread. initial-exec TLS: no __tls_get_addr
+ * call (which may allocate) on the hot path. */
+struct zcs_tls {
+	struct zcs_shard *shard; /* NULL until the thread first records */
+	int owned;               /* shard is this thread's alone */
+	unsigned depth;          /* >0 while inside one of our wrappers */
+	uint32_t sample_left;    /* calls until the next timed one */
+	uint32_t thread_id;      /* 1.., 0 until first asked */
+	int zmq_thread;          /* 0 unknown, 1 libzmq background thread, 2 not */
+};
+extern __thread struct zcs_tls zcs_tls __attribute__((tls_model("initial-exec")));
+
+/* Slow path: claim a shard for this thread, creating the segment if it is
+ * the process's first record. NULL if there is no segment. */
+struct zcs_shard *zcs_shard_claim(void);
+
+static inline void zcs_add(uint64_t *p, uint64_t v, int owned)
+{
+	if (owned)
+		__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+static inline struct zcs_shard *zcs_shard(void)
+{
+	struct zcs_shard *s = zcs_tls.shard;
+	return __builtin_expect(s != NULL, 1) ? s : zcs_shard_claim();
+}
+
+/* One successful call: count and bytes always, time when it was sampled. */
+static inline void zcs_record(unsigned op, unsigned path, size_t bytes, uint64_t ns)
+{
+	struct zcs_shard *s = zcs_shard();
+	if (!s)
+		return;
+	struct zcs_cell *c = &s->cell[op][path][zcs_size_class(bytes)];
+	int own = zcs_tls.owned;
+	zcs_add(&c->count, 1, own);
+	zcs_add(&c->bytes, bytes, own);
+	if (ns != ZCS_UNTIMED) {
+		zcs_add(&c->time_ns_sum, ns, own);
+		zcs_add(&c->buckets[zcs_bucket(ns)], 1, own);
+	}
+}
+
+/* A call that returned -1: libzmq's answer, not a message sent. */
+static inline void zcs_record_failed(unsigned op)
+{
+	struct zcs_shard *s = zcs_shard();
+	if (s)
+		zcs_add(&s->failed[op], 1, zcs_tls.owned);
+}
+
+/* Which kind of thread ran a tracked buffer's ffn. */
+static inline void zcs_record_ffn_thread(unsigned kind)
+{
+	struct zcs_shard *s = zcs_shard();
+	if (s)
+		zcs_add(&s->ffn_thread[kind], 1, zcs_tls.owned);
+}
+
+/* A sampled zero-copy buffer the shim could not track (record pool empty). */
+static inline void zcs_record_untracked(void)
+{
+	struct zcs_shard *s = zcs_shard();
+	if (s)
+		zcs_add(&s->hold_untracked, 1, zcs_tls.owned);
+}
+
+#endif

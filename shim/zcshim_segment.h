@@ -1,0 +1,179 @@
+/*
+ * zcshim_segment.h - the shared-memory segment layout, shared by writer and reader.
+ *
+ * This header *is* the file format. libzcshim.so (the writer, inside the host
+ * process) and zcshim-stat (the reader) both compile against it, so any change
+ * to a struct, a dimension or an enum below must bump ZCS_LAYOUT_VERSION; the
+ * reader refuses segments whose version, sizes or layout hash differ from its
+ * own. tests/test_layout.c pins the offsets so a change cannot slip by.
+ *
+ * One segment per process, in POSIX shm: /dev/shm/zcshim.<pid>.<start>.<seq>
+ * where <start> is the process start time in clock ticks after boot (field 22
+ * of /proc/<pid>/stat), so a recycled pid never aliases an older segment, and
+ * <seq> counts exec()s of one process image into another (same pid and start).
+ *
+ * Publishing (after Varnish VSM): the writer fills the header, issues a
+ * release fence and only then stores state = ZCS_STATE_RUNNING. A reader that
+ * sees ZCS_STATE_INIT must not trust anything else.
+ *
+ * Counters are per-thread shards (struct zcs_shard). A thread that owns a
+ * shard adds with a relaxed load+store; shard 0 is shared by threads that
+ * found no free shard and takes relaxed atomic adds. Every counter is an
+ * aligned 64-bit word, so a reader never sees a torn value; it sums the
+ * shards. Cells are not a consistent snapshot of each other (a count may run
+ * one ahead of its buckets), which is all a histogram dump needs.
+ */
+#ifndef ZCSHIM_SEGMENT_H
+#define ZCSHIM_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZCS_MAGIC          UINT64_C(0x6765736d6873637a) /* "zcshmseg" little-endian */
+#define ZCS_LAYOUT_VERSION 1u
+#define ZCS_SHM_DIR        "/dev/shm"
+#define ZCS_SHM_PREFIX     "zcshim."
+
+/* What was called. HOLD and FFN are not calls but zero-copy buffer events:
+ * HOLD is zmq_msg_init_data -> the app's ffn running; FFN is the ffn itself. */
+enum zcs_op {
+	ZCS_OP_INIT_DATA,
+	ZCS_OP_SEND,
+	ZCS_OP_MSG_SEND,
+	ZCS_OP_SENDMSG,
+	ZCS_OP_SEND_CONST,
+	ZCS_OP_HOLD,
+	ZCS_OP_FFN,
+	ZCS_NOPS
+};
+#define ZCS_NCALL_OPS ZCS_OP_HOLD /* ops below this are calls, which can fail */
+
+/* How the bytes travelled. COPY: libzmq owns a copy (zmq_send,
+ * zmq_msg_init_size). ZEROCOPY: the app's buffer with its ffn went to libzmq.
+ * CONVERTED: a zero-copy send the shim turned into a copy. CONST: ffn NULL. */
+enum zcs_path {
+	ZCS_PATH_COPY,
+	ZCS_PATH_ZEROCOPY,
+	ZCS_PATH_CONVERTED,
+	ZCS_PATH_CONST,
+	ZCS_NPATHS
+};
+
+/* Which thread ran a zero-copy buffer's ffn. */
+enum zcs_ffn_thread {
+	ZCS_FFN_OWN,    /* the thread that called zmq_msg_init_data, outside a send */
+	ZCS_FFN_IN_SEND,/* any thread, inside a zmq send call (drop, conversion) */
+	ZCS_FFN_IO,     /* a libzmq background thread ("ZMQbg/...") */
+	ZCS_FFN_OTHER,  /* another app thread, e.g. an inproc receiver */
+	ZCS_NFFN_THREADS
+};
+
+enum zcs_mode { ZCS_MODE_CONVERT, ZCS_MODE_PROFILE, ZCS_MODE_OFF };
+
+enum zcs_state { ZCS_STATE_INIT, ZCS_STATE_RUNNING, ZCS_STATE_EXITED };
+
+enum zcs_clock { ZCS_CLOCK_MONOTONIC, ZCS_CLOCK_TSC };
+
+/* header.flags */
+#define ZCS_F_LAYOUT_KNOWN 0x1u /* libzmq's zmq_msg_t layout passed the self-test:
+                                   sends are classified and conversion is possible */
+
+/* Size classes: class 0 is 0 bytes; class k in 1..27 holds [2^(k-1), 2^k),
+ * so class 27 ends at 128 MiB; class 28 holds everything from 128 MiB up. */
+#define ZCS_NSIZES 29
+
+/* Latency buckets, log-linear in ns: values below ZCS_SUB are exact, then
+ * each power of two splits into ZCS_SUB buckets (25 % wide). 144 buckets
+ * reach 2^37 ns (137 s); anything longer lands in the last bucket. */
+#define ZCS_SUB_BITS 2
+#define ZCS_SUB      (1u << ZCS_SUB_BITS)
+#define ZCS_NBUCKETS 144
+
+#define ZCS_NSHARDS 4 /* shard 0 shared (atomic adds), 1..3 owned by one thread */
+
+struct zcs_cell {
+	uint64_t count;                /* calls that succeeded (exact) */
+	uint64_t bytes;                /* message bytes of those calls (exact) */
+	uint64_t time_ns_sum;          /* sum of the timed samples below */
+	uint64_t buckets[ZCS_NBUCKETS];/* timed samples (1 in sample_every) */
+};
+
+struct zcs_shard {
+	uint64_t failed[ZCS_NOPS];               /* calls that returned -1 */
+	uint64_t ffn_thread[ZCS_NFFN_THREADS];   /* sampled zero-copy ffn runs */
+	uint64_t hold_untracked;                 /* sampled buffers not tracked: pool empty */
+	uint64_t reserved[3];
+	struct zcs_cell cell[ZCS_NOPS][ZCS_NPATHS][ZCS_NSIZES];
+};
+
+struct zcs_header {
+	uint64_t magic;
+	uint32_t layout_version;
+	uint32_t header_bytes;   /* sizeof(struct zcs_header) */
+	uint64_t layout_hash;    /* ZCS_LAYOUT_HASH */
+	uint64_t segment_bytes;  /* size of the whole object */
+	uint64_t shards_offset;  /* from the start of the segment */
+	uint64_t shard_bytes;    /* sizeof(struct zcs_shard) */
+	uint32_t nshards;
+	uint32_t state;          /* enum zcs_state; stored last, with release */
+	int32_t  pid;
+	uint32_t seq;            /* exec generation, as in the object name */
+	uint64_t start_ticks;    /* process start, clock ticks after boot */
+	uint64_t start_unix_ns;  /* wall clock when the segment was created */
+	uint64_t exit_unix_ns;   /* wall clock at exit, 0 while running */
+	uint64_t threshold_bytes;/* zero-copy sends below this are converted */
+	uint32_t mode;           /* enum zcs_mode */
+	uint32_t sample_every;   /* 1 in N calls is timed */
+	uint64_t tsc_hz;         /* ticks per second of the timing clock */
+	uint32_t clock;          /* enum zcs_clock */
+	uint32_t libzmq_version; /* major * 10000 + minor * 100 + patch */
+	uint32_t flags;          /* ZCS_F_* */
+	uint32_t reserved0;
+	char     exe[64];        /* program_invocation_short_name, NUL-terminated */
+	uint64_t reserved[8];
+};
+
+#define ZCS_LAYOUT_HASH                                                     \
+	((uint64_t)ZCS_LAYOUT_VERSION << 56 | (uint64_t)ZCS_NOPS << 48 |     \
+	 (uint64_t)ZCS_NPATHS << 40 | (uint64_t)ZCS_NSIZES << 32 |           \
+	 (uint64_t)ZCS_NBUCKETS << 16 | (uint64_t)ZCS_NSHARDS << 8 |         \
+	 (uint64_t)ZCS_SUB_BITS)
+
+/* The whole object, shards page-aligned after the header. */
+#define ZCS_SHARDS_OFFSET 4096u
+#define ZCS_SEGMENT_BYTES \
+	(ZCS_SHARDS_OFFSET + (uint64_t)ZCS_NSHARDS * sizeof(struct zcs_shard))
+
+/* ---- names, as they appear in every output format ---- */
+
+static inline const char *zcs_op_name(unsigned op)
+{
+	static const char *const names[ZCS_NOPS] = {
+		"init_data", "send", "msg_send", "sendmsg", "send_const", "hold", "ffn",
+	};
+	return op < ZCS_NOPS ? names[op] : "?";
+}
+
+static inline const char *zcs_path_name(unsigned path)
+{
+	static const char *const names[ZCS_NPATHS] = {
+		"copy", "zerocopy", "converted", "const",
+	};
+	return path < ZCS_NPATHS ? names[path] : "?";
+}
+
+static inline const char *zcs_mode_name(unsigned mode)
+{
+	static const char *const names[] = { "convert", "profile", "off" };
+	return mode <= ZCS_MODE_OFF ? names[mode] : "?";
+}
+
+static inline const char *zcs_ffn_thread_name(unsigned kind)
+{
+	static const char *const names[ZCS_NFFN_THREADS] = {
+		"own", "in_send", "io", "other",
+	};
+	return kind < ZCS_NFFN_THREADS ? names[kind] : "?";
+}
+
+#endif

@@ -1,0 +1,309 @@
+/*
+ * segread.c - find, copy, validate and sum zcshim segments (see segread.h).
+ */
+#include "segread.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "histo.h"
+
+#define ERR(...) (snprintf(err, err_len, __VA_ARGS__), -1)
+
+/* Largest file we will read: a valid segment is ZCS_SEGMENT_BYTES. */
+#define MAX_READ (ZCS_SEGMENT_BYTES + (1u << 20))
+
+const char *zcs_live_name(unsigned live)
+{
+	static const char *const names[] = { "starting", "running", "exited", "dead",
+					     "replaced" };
+	return live <= ZCS_LIVE_REPLACED ? names[live] : "?";
+}
+
+int zcs_parse_name(const char *name, struct zcs_name *out)
+{
+	const char *slash = strrchr(name, '/');
+	const char *base = slash ? slash + 1 : name;
+	int pid, used = 0;
+	unsigned long long start;
+	unsigned seq;
+	if (strncmp(base, ZCS_SHM_PREFIX, strlen(ZCS_SHM_PREFIX)) != 0)
+		return -1;
+	if (sscanf(base + strlen(ZCS_SHM_PREFIX), "%d.%llu.%u%n", &pid, &start, &seq,
+		   &used) != 3 || base[strlen(ZCS_SHM_PREFIX) + used] != '\0' || pid <= 0)
+		return -1;
+	if (slash)
+		snprintf(out->path, sizeof out->path, "%s", name);
+	else
+		snprintf(out->path, sizeof out->path, ZCS_SHM_DIR "/%s", name);
+	out->pid = pid;
+	out->start_ticks = start;
+	out->seq = seq;
+	return 0;
+}
+
+int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
+	      char *err, size_t err_len)
+{
+	struct zcs_header h;
+	if (len < sizeof h)
+		return ERR("truncated: %zu bytes, a header needs %zu", len, sizeof h);
+	memcpy(&h, buf, sizeof h);
+	if (h.magic != ZCS_MAGIC)
+		return ERR("not a zcshim segment (bad magic)");
+	if (h.layout_version != ZCS_LAYOUT_VERSION)
+		return ERR("layout version %u, this zcshim-stat reads version %u",
+			   h.layout_version, ZCS_LAYOUT_VERSION);
+	if (h.header_bytes != sizeof h || h.layout_hash != ZCS_LAYOUT_HASH ||
+	    h.shard_bytes != sizeof(struct zcs_shard) || h.nshards != ZCS_NSHARDS)
+		return ERR("layout does not match version %u (header %u B, shard %llu B, %u shards)",
+			   ZCS_LAYOUT_VERSION, h.header_bytes,
+			   (unsigned long long)h.shard_bytes, h.nshards);
+	if (h.segment_bytes > len)
+		return ERR("truncated: header says %llu bytes, only %zu read",
+			   (unsigned long long)h.segment_bytes, len);
+	if (h.shards_offset < sizeof h || h.shards_offset % 8 ||
+	    h.shards_offset > h.segment_bytes ||
+	    (h.segment_bytes - h.shards_offset) / h.shard_bytes < h.nshards)
+		return ERR("corrupt: shards at offset %llu do not fit in %llu bytes",
+			   (unsigned long long)h.shards_offset,
+			   (unsigned long long)h.segment_bytes);
+	if (h.state > ZCS_STATE_EXITED || h.mode > ZCS_MODE_OFF || h.pid <= 0 ||
+	    h.sample_every == 0)
+		return ERR("corrupt: state %u, mode %u, pid %d, sample %u", h.state, h.mode,
+			   h.pid, h.sample_every);
+	h.exe[sizeof h.exe - 1] = '\0';
+
+	out->hdr = h;
+	out->live = h.state == ZCS_STATE_INIT	     ? ZCS_LIVE_STARTING
+		    : h.state == ZCS_STATE_RUNNING ? ZCS_LIVE_RUNNING
+						   : ZCS_LIVE_EXITED;
+	/* Every field of a shard is a uint64_t counter: add them as arrays. */
+	_Static_assert(sizeof(struct zcs_shard) % sizeof(uint64_t) == 0, "shard of u64");
+	uint64_t *sum = (uint64_t *)&out->sum;
+	const size_t words = sizeof(struct zcs_shard) / sizeof(uint64_t);
+	memset(sum, 0, sizeof out->sum);
+	for (uint32_t s = 0; s < h.nshards; s++) {
+		const unsigned char *shard =
+			(const unsigned char *)buf + h.shards_offset + s * h.shard_bytes;
+		for (size_t i = 0; i < words; i++) {
+			uint64_t v;
+			memcpy(&v, shard + i * sizeof v, sizeof v);
+			sum[i] += v;
+		}
+	}
+	return 0;
+}
+
+/* Start time of a live pid, from /proc; 0 if it is not running. */
+static uint64_t proc_start_ticks(int pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static unsigned liveness(const struct zcs_snapshot *s)
+{
+	if (s->live != ZCS_LIVE_RUNNING)
+		return s->live;
+	const struct zcs_header *h = &s->hdr;
+	int alive = kill(h->pid, 0) == 0 || errno == EPERM;
+	if (!alive || proc_start_ticks(h->pid) != h->start_ticks)
+		return ZCS_LIVE_DEAD;
+	/* Same process, newer image: exec() gives the same pid and start. */
+	char newer[PATH_MAX];
+	snprintf(newer, sizeof newer, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "%d.%llu.%u", h->pid,
+		 (unsigned long long)h->start_ticks, h->seq + 1);
+	struct stat st;
+	return lstat(newer, &st) == 0 ? ZCS_LIVE_REPLACED : ZCS_LIVE_RUNNING;
+}
+
+struct zcs_snapshot *zcs_snapshot_new(void)
+{
+	return calloc(1, sizeof(struct zcs_snapshot));
+}
+
+void zcs_snapshot_free(struct zcs_snapshot *s)
+{
+	free(s);
+}
+
+int zcs_read(const char *path, struct zcs_snapshot *out, char *err, size_t err_len)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return ERR("%s: %s", path, errno == ELOOP ? "is a symlink; not followed"
+							   : strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ERR("%s: not a regular file", path);
+	}
+	if (st.st_uid != geteuid() && geteuid() != 0) {
+		close(fd);
+		return ERR("%s: owned by uid %u, not by you (uid %u); refusing to read it",
+			   path, (unsigned)st.st_uid, (unsigned)geteuid());
+	}
+	size_t want = (size_t)st.st_size < MAX_READ ? (size_t)st.st_size : MAX_READ;
+	unsigned char *buf = malloc(want ? want : 1);
+	if (!buf) {
+		close(fd);
+		return ERR("%s: out of memory", path);
+	}
+	size_t got = 0;
+	while (got < want) {
+		ssize_t n = pread(fd, buf + got, want - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* shrank while we read: parse what we have */
+		got += (size_t)n;
+	}
+	close(fd);
+	char why[200];
+	int rc = zcs_parse(buf, got, out, why, sizeof why);
+	free(buf);
+	if (rc != 0)
+		return ERR("%s: %s", path, why);
+	snprintf(out->path, sizeof out->path, "%s", path);
+	out->live = liveness(out);
+	return 0;
+}
+
+static int newer_first(const void *a, const void *b)
+{
+	const struct zcs_name *x = a, *y = b;
+	if (x->start_ticks != y->start_ticks)
+		return x->start_ticks < y->start_ticks ? -1 : 1;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int zcs_list(struct zcs_name **names, size_t *n, char *err, size_t err_len)
+{
+	DIR *d = opendir(ZCS_SHM_DIR);
+	*names = NULL;
+	*n = 0;
+	if (!d)
+		return ERR(ZCS_SHM_DIR ": %s", strerror(errno));
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		struct zcs_name nm;
+		if (zcs_parse_name(e->d_name, &nm) != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct zcs_name *grown = realloc(*names, cap * sizeof **names);
+			if (!grown) {
+				closedir(d);
+				return ERR("out of memory");
+			}
+			*names = grown;
+		}
+		(*names)[(*n)++] = nm;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof **names, newer_first);
+	return 0;
+}
+
+int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_len)
+{
+	struct zcs_name *names;
+	size_t n;
+	if (zcs_list(&names, &n, err, err_len) != 0)
+		return -1;
+	char *end;
+	long pid = strtol(key, &end, 10);
+	int by_pid = *key && !*end;
+	char why[300] = "";
+	int rc = -1;
+	/* Newest first: the live process of a recycled pid wins. */
+	for (size_t i = n; i-- > 0 && rc != 0;) {
+		if (by_pid && names[i].pid != pid)
+			continue;
+		if (zcs_read(names[i].path, out, why, sizeof why) != 0) {
+			if (by_pid)
+				break; /* the newest segment of that pid is unreadable */
+			continue;
+		}
+		if (by_pid || strcmp(out->hdr.exe, key) == 0)
+			rc = 0;
+	}
+	free(names);
+	if (rc != 0) {
+		if (why[0] && by_pid)
+			return ERR("%s", why);
+		return ERR("no zcshim segment for %s %s in " ZCS_SHM_DIR,
+			   by_pid ? "pid" : "program", key);
+	}
+	return 0;
+}
+
+uint64_t zcs_cell_timed(const struct zcs_cell *c)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < ZCS_NBUCKETS; i++)
+		n += c->buckets[i];
+	return n;
+}
+
+uint64_t zcs_cell_quantile_ns(const struct zcs_cell *c, double q)
+{
+	uint64_t total = zcs_cell_timed(c);
+	if (!total)
+		return 0;
+	/* the smallest bucket whose cumulative count reaches q of the total */
+	uint64_t rank = (uint64_t)(q * (double)total + 0.5);
+	if (rank < 1)
+		rank = 1;
+	uint64_t seen = 0;
+	for (unsigned i = 0; i < ZCS_NBUCKETS; i++) {
+		seen += c->buckets[i];
+		if (seen >= rank)
+			return zcs_bucket_hi(i);
+	}
+	return zcs_bucket_hi(ZCS_NBUCKETS - 1);
+}
+
+uint64_t zcs_cell_max_ns(const struct zcs_cell *c)
+{
+	for (unsigned i = ZCS_NBUCKETS; i-- > 0;)
+		if (c->buckets[i])
+			return zcs_bucket_hi(i);
+	return 0;
+}
+
+uint64_t zcs_messages(const struct zcs_snapshot *s)
+{
+	static const unsigned send_ops[] = { ZCS_OP_SEND, ZCS_OP_MSG_SEND, ZCS_OP_SENDMSG,
+					     ZCS_OP_SEND_CONST };
+	uint64_t n = 0;
+	for (size_t o = 0; o < sizeof send_ops / sizeof send_ops[0]; o++)
+		for (unsigned p = 0; p < ZCS_NPATHS; p++)
+			for (unsigned k = 0; k < ZCS_NSIZES; k++)
+				n += s->sum.cell[send_ops[o]][p][k].count;
+	return n;
+}

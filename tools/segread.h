@@ -1,0 +1,80 @@
+/*
+ * segread.h - the reader's side of the segment: find, copy, validate, sum.
+ *
+ * After Varnish's libvarnishapi: nothing here prints or exits. Every call
+ * returns 0 or -1 and, on -1, a one-line reason in the caller's buffer; the
+ * tool decides what to show. A segment is copied into private memory before
+ * anything in it is trusted, so a writer truncating or rewriting it cannot
+ * fault the reader, and every field that sizes or locates something is
+ * checked against what was actually read.
+ */
+#ifndef ZCSHIM_SEGREAD_H
+#define ZCSHIM_SEGREAD_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zcshim_segment.h"
+
+/* What became of the process behind a segment. */
+enum zcs_live {
+	ZCS_LIVE_STARTING, /* header not published yet */
+	ZCS_LIVE_RUNNING,
+	ZCS_LIVE_EXITED,   /* exited normally, segment marked */
+	ZCS_LIVE_DEAD,     /* gone without marking it: killed, _exit, crash */
+	ZCS_LIVE_REPLACED, /* exec'd a new image, which has its own segment */
+};
+
+struct zcs_snapshot {
+	char path[PATH_MAX];
+	struct zcs_header hdr;  /* validated */
+	unsigned live;          /* enum zcs_live */
+	struct zcs_shard sum;   /* all shards added up */
+};
+
+/* A segment's identity, from its name alone. */
+struct zcs_name {
+	char path[PATH_MAX];
+	int pid;
+	uint64_t start_ticks;
+	unsigned seq;
+};
+
+const char *zcs_live_name(unsigned live);
+
+/* "zcshim.<pid>.<start>.<seq>" -> fields; -1 if the name is not one of ours. */
+int zcs_parse_name(const char *name, struct zcs_name *out);
+
+/* Validate a segment image of len bytes and sum its shards into out->sum.
+ * out->live is set from the header alone (STARTING, RUNNING or EXITED). */
+int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
+	      char *err, size_t err_len);
+
+/* Read and parse the segment file at path (symlinks are refused, so are
+ * files of other users unless the caller is root), then tell whether its
+ * process still runs. out must come from zcs_snapshot_new(). */
+int zcs_read(const char *path, struct zcs_snapshot *out, char *err, size_t err_len);
+
+struct zcs_snapshot *zcs_snapshot_new(void);
+void zcs_snapshot_free(struct zcs_snapshot *s);
+
+/* All segment names in ZCS_SHM_DIR, newest process last. *names is
+ * malloc'd; free it. */
+int zcs_list(struct zcs_name **names, size_t *n, char *err, size_t err_len);
+
+/* Find the segment for "1234" (newest of that pid) or "name" (newest
+ * process of that exe). */
+int zcs_find(const char *pid_or_name, struct zcs_snapshot *out, char *err,
+	     size_t err_len);
+
+/* Bucket statistics of one cell, in ns: the upper bound of the bucket where
+ * the q-quantile of timed samples falls; 0 if nothing was timed. */
+uint64_t zcs_cell_timed(const struct zcs_cell *c);
+uint64_t zcs_cell_quantile_ns(const struct zcs_cell *c, double q);
+uint64_t zcs_cell_max_ns(const struct zcs_cell *c);
+
+/* Messages sent: successful calls of the four send operations. */
+uint64_t zcs_messages(const struct zcs_snapshot *s);
+
+#endif
