@@ -83,3 +83,5 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+include bench/bench.mk

@@ -59,13 +59,14 @@ uint32_t zcs_thread_id(void)
 	return zcs_tls.thread_id;
 }
 
-/* libzmq names its threads "ZMQbg/IO/0", "ZMQbg/Reaper"; asked once per thread. */
-static int on_zmq_thread(void)
+int zcs_on_zmq_thread(void)
 {
 	if (!zcs_tls.zmq_thread) {
-		char name[16] = "";
+		int saved = errno;
+		char name[17] = "";
 		prctl(PR_GET_NAME, name, 0, 0, 0);
-		zcs_tls.zmq_thread = strncmp(name, "ZMQbg", 5) == 0 ? 1 : 2;
+		zcs_tls.zmq_thread = strstr(name, "ZMQbg") ? 1 : 2;
+		errno = saved;
 	}
 	return zcs_tls.zmq_thread == 1;
 }
@@ -80,7 +81,7 @@ void zcs_hold_trampoline(void *data, void *hint)
 	uint64_t t0 = h->t0_ticks, bytes = h->bytes;
 	unsigned path = h->converted ? ZCS_PATH_CONVERTED : ZCS_PATH_ZEROCOPY;
 	unsigned kind = zcs_tls.depth       ? ZCS_FFN_IN_SEND
-			: on_zmq_thread()   ? ZCS_FFN_IO
+			: zcs_on_zmq_thread() ? ZCS_FFN_IO
 			: zcs_thread_id() == h->thread_id ? ZCS_FFN_OWN
 							  : ZCS_FFN_OTHER;
 	zcs_hold_put(h);
@@ -89,9 +90,11 @@ void zcs_hold_trampoline(void *data, void *hint)
 	 * app's own, recorded and converted like any other. */
 	unsigned depth = zcs_tls.depth;
 	zcs_tls.depth = 0;
+	zcs_tls.in_app_ffn++;
 	errno = saved_errno;
 	ffn(data, app_hint);
 	saved_errno = errno;
+	zcs_tls.in_app_ffn--;
 	zcs_tls.depth = depth;
 
 	uint64_t done = zcs_ticks();

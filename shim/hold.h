@@ -40,4 +40,9 @@ struct zcs_hold *zcs_hold_of(const zmq_msg_t *msg);
 /* Small per-process id of the calling thread (1, 2, ...). */
 uint32_t zcs_thread_id(void);
 
+/* Is this one of libzmq's background threads ("ZMQbg/IO/0", "ZMQbg/Reaper",
+ * or "<prefix>/ZMQbg/..." with ZMQ_THREAD_NAME_PREFIX)? Asked of the kernel
+ * once per thread, then cached. */
+int zcs_on_zmq_thread(void);
+
 #endif

@@ -26,8 +26,9 @@
  *
  * Re-entrancy: zcs_tls.depth counts our frames on this thread. A call that
  * arrives while depth > 0 comes from libzmq itself (zmq_send_const calls
- * zmq_msg_init_data through its PLT; monitor events call zmq_msg_send) and
- * passes straight through unrecorded. The app's ffn runs with depth 0 (see
+ * zmq_msg_init_data through its PLT, zmq_sendmsg jumps to zmq_msg_send's)
+ * and passes straight through unrecorded; so do calls on libzmq's own IO
+ * threads (socket monitor events). The app's ffn runs with depth 0 (see
  * hold.c), so an ffn that sends, as pyzmq's does, is recorded as the app.
  */
 #include <dlfcn.h>
@@ -173,7 +174,9 @@ __attribute__((destructor)) static void fini(void)
 
 /* ------------------------------------------------------------ hot path */
 
-/* Should this call be recorded? No if nested in our own frame, or off. */
+/* Should this call be recorded (and maybe converted)? Not when off; not when
+ * nested in our own frame; not on a libzmq thread unless it runs the app's
+ * ffn: there the only callers are libzmq's own (socket monitor events). */
 static inline int active(void)
 {
 	if (zcs_tls.depth)
@@ -183,17 +186,21 @@ static inline int active(void)
 		pthread_once(&init_once, init);
 		errno = saved;
 	}
-	return mode != ZCS_MODE_OFF;
+	if (mode == ZCS_MODE_OFF)
+		return 0;
+	if (__builtin_expect(zcs_tls.zmq_thread != 2, 0))
+		return !zcs_on_zmq_thread() || zcs_tls.in_app_ffn;
+	return 1;
 }
 
-/* Start time if this call is the one in sample_every to be timed, else 0. */
-static inline uint64_t sample_start(void)
+/* Start time if this call of op is the one in sample_every to be timed, else 0. */
+static inline uint64_t sample_start(unsigned op)
 {
-	if (zcs_tls.sample_left > 1) {
-		zcs_tls.sample_left--;
+	if (zcs_tls.sample_left[op] > 1) {
+		zcs_tls.sample_left[op]--;
 		return 0;
 	}
-	zcs_tls.sample_left = sample_every;
+	zcs_tls.sample_left[op] = sample_every;
 	return zcs_ticks();
 }
 
@@ -221,7 +228,7 @@ EXPORT int zmq_msg_init_data(zmq_msg_t *msg, void *data, size_t size,
 	if (!active())
 		return real_zmq_msg_init_data ? real_zmq_msg_init_data(msg, data, size, ffn, hint)
 					      : enosys();
-	uint64_t t0 = sample_start();
+	uint64_t t0 = sample_start(ZCS_OP_INIT_DATA);
 	struct zcs_hold *h = NULL;
 	if (ffn && t0 && !(h = zcs_hold_get()))
 		zcs_record_untracked();
@@ -251,7 +258,7 @@ EXPORT int zmq_msg_init_data(zmq_msg_t *msg, void *data, size_t size,
 static int send_buf(unsigned op, unsigned path, buf_send_fn *real_fn, void *socket,
 		    const void *buf, size_t len, int flags)
 {
-	uint64_t t0 = sample_start();
+	uint64_t t0 = sample_start(op);
 	zcs_tls.depth++;
 	int rc = real_fn(socket, buf, len, flags);
 	zcs_tls.depth--;
@@ -318,7 +325,7 @@ static int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *soc
 {
 	size_t bytes = real_zmq_msg_size(msg);
 	unsigned path = layout_known ? zcs_msg_path(msg) : ZCS_PATH_COPY;
-	uint64_t t0 = sample_start();
+	uint64_t t0 = sample_start(op);
 	int rc = -1, sent_copy = 0;
 	zcs_tls.depth++;
 	if (path == ZCS_PATH_ZEROCOPY && bytes < threshold_bytes && can_convert)

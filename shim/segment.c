@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "procstart.h"
 #include "record.h"
 #include "warn.h"
 #include "zcshim_segment.h"
@@ -49,28 +50,6 @@ static uint64_t wall_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Field 22 of /proc/self/stat: start time in clock ticks after boot. Parsed
- * after the last ')' since the command name may contain spaces and parens. */
-static uint64_t self_start_ticks(void)
-{
-	char buf[1024];
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* after ')' come fields 3 (state) .. ; field 22 is the 20th of those */
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
 static void release_shard(void *v)
@@ -104,7 +83,7 @@ static void fail(const char *what, int err)
 static void create(void)
 {
 	pid_t pid = getpid();
-	uint64_t start = self_start_ticks();
+	uint64_t start = zcs_proc_start_ticks("/proc/self/stat");
 	int fd = -1;
 	uint32_t seq;
 	for (seq = 0; seq < 64; seq++) {
@@ -131,14 +110,7 @@ static void create(void)
 	}
 
 	struct zcs_header *h = p;
-	h->magic = ZCS_MAGIC;
-	h->layout_version = ZCS_LAYOUT_VERSION;
-	h->header_bytes = sizeof *h;
-	h->layout_hash = ZCS_LAYOUT_HASH;
-	h->segment_bytes = ZCS_SEGMENT_BYTES;
-	h->shards_offset = ZCS_SHARDS_OFFSET;
-	h->shard_bytes = sizeof(struct zcs_shard);
-	h->nshards = ZCS_NSHARDS;
+	zcs_header_init_layout(h);
 	h->pid = pid;
 	h->seq = seq;
 	h->start_ticks = start;

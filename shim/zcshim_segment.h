@@ -98,13 +98,14 @@ struct zcs_cell {
 	uint64_t buckets[ZCS_NBUCKETS];/* timed samples (1 in sample_every) */
 };
 
+/* Cache-line aligned so two threads' shards never share a line. */
 struct zcs_shard {
 	uint64_t failed[ZCS_NOPS];               /* calls that returned -1 */
 	uint64_t ffn_thread[ZCS_NFFN_THREADS];   /* sampled zero-copy ffn runs */
 	uint64_t hold_untracked;                 /* sampled buffers not tracked: pool empty */
-	uint64_t reserved[3];
+	uint64_t reserved[4];
 	struct zcs_cell cell[ZCS_NOPS][ZCS_NPATHS][ZCS_NSIZES];
-};
+} __attribute__((aligned(64)));
 
 struct zcs_header {
 	uint64_t magic;
@@ -143,6 +144,20 @@ struct zcs_header {
 #define ZCS_SHARDS_OFFSET 4096u
 #define ZCS_SEGMENT_BYTES \
 	(ZCS_SHARDS_OFFSET + (uint64_t)ZCS_NSHARDS * sizeof(struct zcs_shard))
+
+/* Fill the fields that describe the layout itself (everything a reader
+ * checks before trusting the rest); the writer adds the process's fields. */
+static inline void zcs_header_init_layout(struct zcs_header *h)
+{
+	h->magic = ZCS_MAGIC;
+	h->layout_version = ZCS_LAYOUT_VERSION;
+	h->header_bytes = sizeof *h;
+	h->layout_hash = ZCS_LAYOUT_HASH;
+	h->segment_bytes = ZCS_SEGMENT_BYTES;
+	h->shards_offset = ZCS_SHARDS_OFFSET;
+	h->shard_bytes = sizeof(struct zcs_shard);
+	h->nshards = ZCS_NSHARDS;
+}
 
 /* ---- names, as they appear in every output format ---- */
 

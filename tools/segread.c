@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "histo.h"
+#include "procstart.h"
 
 #define ERR(...) (snprintf(err, err_len, __VA_ARGS__), -1)
 
@@ -102,32 +103,15 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	return 0;
 }
 
-/* Start time of a live pid, from /proc; 0 if it is not running. */
-static uint64_t proc_start_ticks(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 static unsigned liveness(const struct zcs_snapshot *s)
 {
 	if (s->live != ZCS_LIVE_RUNNING)
 		return s->live;
 	const struct zcs_header *h = &s->hdr;
 	int alive = kill(h->pid, 0) == 0 || errno == EPERM;
-	if (!alive || proc_start_ticks(h->pid) != h->start_ticks)
+	char stat_path[64];
+	snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", h->pid);
+	if (!alive || zcs_proc_start_ticks(stat_path) != h->start_ticks)
 		return ZCS_LIVE_DEAD;
 	/* Same process, newer image: exec() gives the same pid and start. */
 	char newer[PATH_MAX];

@@ -125,7 +125,7 @@ static void print_table(const struct zcs_snapshot *s)
 	if (!(h->flags & ZCS_F_LAYOUT_KNOWN))
 		printf("note: this libzmq's message layout was not recognised: sends are "
 		       "not classified (all shown as copy) and none was converted\n");
-	printf("%-10s %-9s %-11s %10s %13s %8s %8s %8s %8s\n", "op", "path", "size", "count",
+	printf("%-10s %-10s %-11s %10s %13s %8s %8s %8s %8s\n", "op", "path", "size", "count",
 	       "bytes", "p50", "p90", "p99", "max");
 	int rows = 0;
 	for (unsigned op = 0; op < ZCS_NOPS; op++)
@@ -135,7 +135,7 @@ static void print_table(const struct zcs_snapshot *s)
 				if (!cell->count)
 					continue;
 				rows++;
-				printf("%-10s %-9s %-11s %10" PRIu64 " %13" PRIu64
+				printf("%-10s %-10s %-11s %10" PRIu64 " %13" PRIu64
 				       " %8s %8s %8s %8s\n",
 				       zcs_op_name(op), zcs_path_name(p),
 				       fmt_class(k, cls, sizeof cls), cell->count, cell->bytes,

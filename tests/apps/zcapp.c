@@ -1,0 +1,505 @@
+/*
+ * zcapp - the test programs the integration tests run under LD_PRELOAD.
+ *
+ * Each scenario is an ordinary ZeroMQ app that checks, by itself, the part
+ * of libzmq's contract the shim could break: every byte arrives in order,
+ * every zero-copy buffer's ffn runs exactly once and never inside
+ * zmq_msg_init_data, a failed send leaves the message as it was. It prints
+ * what it saw as key=value lines and exits 0 only if every check held, so a
+ * test fails whether the shim breaks the app or the app's view disagrees
+ * with what zcshim-stat recorded.
+ *
+ *   zcapp pushpull [--transport T] [--api A] [--copy|--const] [--sizes L]
+ *                  [--count N] [--wait-stdin]
+ *   zcapp router   [--sizes L] [--count N]      multipart DEALER <- ROUTER
+ *   zcapp eagain   [--sizes L]                  DONTWAIT on a peerless PUSH
+ *   zcapp ffnsend  [--count N] [--sizes L]      ffn sends under a mutex (pyzmq)
+ *   zcapp msgcopy  [--sizes L] [--count N]      zmq_msg_copy, send both
+ *
+ * T: inproc (default) | ipc | tcp.  A: msg_send (default) | sendmsg | send |
+ * send_const.  L: comma-separated byte sizes (default 100).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define MAX_SIZES 16
+#define MAX_BUFS  (1 << 20)
+
+static struct {
+	const char *transport, *api;
+	int copy, constant, wait_stdin;
+	size_t sizes[MAX_SIZES];
+	int nsizes;
+	long count;
+} opt = { "inproc", "msg_send", 0, 0, 0, { 100 }, 1, 100 };
+
+static int failures;
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "zcapp: check failed: " __VA_ARGS__); \
+			fputc('\n', stderr);                               \
+			failures++;                                        \
+		}                                                          \
+	} while (0)
+
+/* ---- buffers, and their ffn accounting ---- */
+
+static int *ffn_calls;          /* per buffer id */
+static long nbufs;
+static __thread int in_init_data;
+static int ffn_in_init;
+static int ffn_total;
+
+static void ffn_count(void *data, void *hint)
+{
+	long id = (long)(intptr_t)hint;
+	if (in_init_data)
+		__atomic_add_fetch(&ffn_in_init, 1, __ATOMIC_RELAXED);
+	if (id >= 0 && id < nbufs)
+		__atomic_add_fetch(&ffn_calls[id], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ffn_total, 1, __ATOMIC_RELAXED);
+	free(data);
+}
+
+/* Byte i of message seq: any change in order or content shows. */
+static unsigned char pattern(long seq, size_t i)
+{
+	return (unsigned char)(seq * 131 + i * 7 + (i >> 8));
+}
+
+static char *filled(long seq, size_t bytes)
+{
+	char *buf = malloc(bytes ? bytes : 1);
+	for (size_t i = 0; i < bytes; i++)
+		buf[i] = (char)pattern(seq, i);
+	return buf;
+}
+
+static int content_ok(long seq, const void *data, size_t bytes)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < bytes; i++)
+		if (p[i] != pattern(seq, i))
+			return 0;
+	return 1;
+}
+
+static long new_buffer_id(void)
+{
+	CHECK(nbufs < MAX_BUFS, "too many buffers");
+	return nbufs++;
+}
+
+/* Buffers libzmq may read until the context is gone (constants). */
+static void *kept[MAX_BUFS];
+static long nkept;
+
+static char *kept_filled(long seq, size_t bytes)
+{
+	char *b = filled(seq, bytes);
+	if (nkept < MAX_BUFS)
+		kept[nkept++] = b;
+	return b;
+}
+
+/* Build message seq of `bytes` the way the options say. */
+static void make_msg(zmq_msg_t *m, long seq, size_t bytes)
+{
+	if (opt.copy) {
+		zmq_msg_init_size(m, bytes);
+		char *b = filled(seq, bytes);
+		memcpy(zmq_msg_data(m), b, bytes);
+		free(b);
+	} else if (opt.constant) {
+		zmq_msg_init_data(m, kept_filled(seq, bytes), bytes, NULL, NULL);
+	} else {
+		long id = new_buffer_id();
+		in_init_data = 1;
+		int rc = zmq_msg_init_data(m, filled(seq, bytes), bytes, ffn_count,
+					   (void *)(intptr_t)id);
+		in_init_data = 0;
+		CHECK(rc == 0, "zmq_msg_init_data: %s", zmq_strerror(errno));
+	}
+}
+
+static int send_one(void *s, long seq, size_t bytes, int flags)
+{
+	if (strcmp(opt.api, "send_const") == 0)
+		return zmq_send_const(s, kept_filled(seq, bytes), bytes, flags);
+	if (strcmp(opt.api, "send") == 0) {
+		char *b = filled(seq, bytes);
+		int rc = zmq_send(s, b, bytes, flags);
+		free(b);
+		return rc;
+	}
+	zmq_msg_t m;
+	make_msg(&m, seq, bytes);
+	int rc = strcmp(opt.api, "sendmsg") == 0 ? zmq_sendmsg(s, &m, flags)
+						 : zmq_msg_send(&m, s, flags);
+	if (rc < 0) {
+		int e = errno;
+		zmq_msg_close(&m);
+		errno = e;
+	}
+	return rc;
+}
+
+/* ---- endpoints ---- */
+
+static void endpoint(char *buf, size_t len, const char *what)
+{
+	if (strcmp(opt.transport, "tcp") == 0)
+		snprintf(buf, len, "tcp://127.0.0.1:*");
+	else if (strcmp(opt.transport, "ipc") == 0)
+		snprintf(buf, len, "ipc:///tmp/zcapp-%d-%s", (int)getpid(), what);
+	else
+		snprintf(buf, len, "inproc://%s", what);
+}
+
+static void bind_to(void *s, char *ep, size_t len, const char *what)
+{
+	endpoint(ep, len, what);
+	int rc = zmq_bind(s, ep);
+	CHECK(rc == 0, "bind %s: %s", ep, zmq_strerror(errno));
+	zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, ep, &len);
+}
+
+/* ---- pushpull ---- */
+
+struct puller {
+	void *ctx;
+	char ep[256];
+	long expect, got, bad;
+	int pairs; /* messages come twice each: seq/2 gives the content */
+	pthread_t t;
+};
+
+static void *pull_all(void *arg)
+{
+	struct puller *p = arg;
+	void *s = zmq_socket(p->ctx, ZMQ_PULL);
+	zmq_connect(s, p->ep);
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	for (long seq = 0; seq < p->expect; seq++) {
+		if (zmq_msg_recv(&m, s, 0) < 0)
+			break;
+		long content = p->pairs ? seq / 2 : seq;
+		size_t want = opt.sizes[content % opt.nsizes];
+		if (zmq_msg_size(&m) != want || !content_ok(content, zmq_msg_data(&m), want))
+			p->bad++;
+		p->got++;
+	}
+	zmq_msg_close(&m);
+	zmq_close(s);
+	return NULL;
+}
+
+static long total_msgs(void)
+{
+	return opt.count * opt.nsizes;
+}
+
+static void check_ffns(void)
+{
+	long missing = 0, twice = 0;
+	for (long i = 0; i < nbufs; i++) {
+		missing += ffn_calls[i] == 0;
+		twice += ffn_calls[i] > 1;
+	}
+	printf("buffers=%ld ffn_calls=%d ffn_missing=%ld ffn_twice=%ld ffn_in_init=%d\n",
+	       nbufs, ffn_total, missing, twice, ffn_in_init);
+	CHECK(!missing && !twice && !ffn_in_init, "ffn not exactly once per buffer");
+}
+
+static void scenario_pushpull(void)
+{
+	void *ctx = zmq_ctx_new();
+	void *push = zmq_socket(ctx, ZMQ_PUSH);
+	struct puller p = { .ctx = ctx, .expect = total_msgs() };
+	bind_to(push, p.ep, sizeof p.ep, "pushpull");
+	pthread_create(&p.t, NULL, pull_all, &p);
+	long sent = 0;
+	for (long seq = 0; seq < total_msgs(); seq++) {
+		size_t bytes = opt.sizes[seq % opt.nsizes];
+		int rc = send_one(push, seq, bytes, 0);
+		CHECK(rc == (int)bytes, "send of %zu returned %d: %s", bytes, rc,
+		      zmq_strerror(errno));
+		sent += rc >= 0;
+	}
+	pthread_join(p.t, NULL);
+	printf("sent=%ld received=%ld bad=%ld pid=%d\n", sent, p.got, p.bad, (int)getpid());
+	CHECK(p.got == sent && p.bad == 0, "lost or damaged messages");
+	if (opt.wait_stdin) {
+		printf("ready\n");
+		fflush(stdout);
+		char c;
+		while (read(0, &c, 1) > 0)
+			;
+	}
+	zmq_close(push);
+	zmq_ctx_term(ctx); /* all pipes gone: every ffn has run */
+	check_ffns();
+}
+
+/* ---- router: multipart with a routing id, byte-identical ---- */
+
+static void scenario_router(void)
+{
+	void *ctx = zmq_ctx_new();
+	void *router = zmq_socket(ctx, ZMQ_ROUTER);
+	void *dealer = zmq_socket(ctx, ZMQ_DEALER);
+	char ep[256];
+	bind_to(router, ep, sizeof ep, "router");
+	static const char peer[] = "peer-A";
+	zmq_setsockopt(dealer, ZMQ_ROUTING_ID, peer, sizeof peer - 1);
+	zmq_connect(dealer, ep);
+	zmq_send(dealer, "hi", 2, 0);
+	char id[64];
+	int idlen = zmq_recv(router, id, sizeof id, 0);
+	char hi[8];
+	zmq_recv(router, hi, sizeof hi, 0);
+	CHECK(idlen == (int)sizeof peer - 1 && memcmp(id, peer, (size_t)idlen) == 0,
+	      "routing id");
+
+	long bad = 0, got = 0;
+	for (long seq = 0; seq < total_msgs(); seq++) {
+		size_t bytes = opt.sizes[seq % opt.nsizes];
+		/* the routing id frame itself is zero-copy too */
+		zmq_msg_t m;
+		char *idbuf = malloc((size_t)idlen);
+		memcpy(idbuf, id, (size_t)idlen);
+		in_init_data = 1;
+		zmq_msg_init_data(&m, idbuf, (size_t)idlen, ffn_count,
+				  (void *)(intptr_t)new_buffer_id());
+		in_init_data = 0;
+		CHECK(zmq_msg_send(&m, router, ZMQ_SNDMORE) == idlen, "send id");
+		CHECK(send_one(router, seq, bytes, ZMQ_SNDMORE) == (int)bytes, "send part 1");
+		CHECK(send_one(router, seq + 1, bytes / 2, 0) == (int)(bytes / 2), "send part 2");
+
+		zmq_msg_t r;
+		zmq_msg_init(&r);
+		int ok = zmq_msg_recv(&r, dealer, 0) == (int)bytes && zmq_msg_more(&r) &&
+			 content_ok(seq, zmq_msg_data(&r), bytes);
+		ok = ok && zmq_msg_recv(&r, dealer, 0) == (int)(bytes / 2) &&
+		     !zmq_msg_more(&r) && content_ok(seq + 1, zmq_msg_data(&r), bytes / 2);
+		zmq_msg_close(&r);
+		bad += !ok;
+		got++;
+	}
+	printf("sent=%ld received=%ld bad=%ld pid=%d\n", total_msgs(), got, bad, (int)getpid());
+	CHECK(bad == 0, "multipart damaged");
+	zmq_close(router);
+	zmq_close(dealer);
+	zmq_ctx_term(ctx);
+	check_ffns();
+}
+
+/* ---- eagain: a failed send leaves the message as it was ---- */
+
+static void scenario_eagain(void)
+{
+	void *ctx = zmq_ctx_new();
+	long eagain_ok = 0, resent_ok = 0;
+	for (int k = 0; k < opt.nsizes; k++) {
+		/* a fresh PUSH per size: no peer, not even a departing one */
+		void *push = zmq_socket(ctx, ZMQ_PUSH);
+		char ep[256], what[32];
+		snprintf(what, sizeof what, "eagain-%d", k);
+		bind_to(push, ep, sizeof ep, what);
+		size_t bytes = opt.sizes[k];
+		zmq_msg_t m;
+		make_msg(&m, k, bytes);
+		void *data = zmq_msg_data(&m);
+		errno = 0;
+		int rc = zmq_msg_send(&m, push, ZMQ_DONTWAIT); /* no peer: EAGAIN */
+		int e = errno;
+		int intact = rc == -1 && e == EAGAIN && zmq_msg_size(&m) == bytes &&
+			     zmq_msg_data(&m) == data && content_ok(k, data, bytes) &&
+			     (opt.copy || ffn_calls[nbufs - 1] == 0);
+		CHECK(intact, "size %zu: rc %d errno %d, message not intact", bytes, rc, e);
+		eagain_ok += intact;
+
+		/* Now with a peer the very same message goes through, once. */
+		void *pull = zmq_socket(ctx, ZMQ_PULL);
+		zmq_setsockopt(pull, ZMQ_RCVTIMEO, (int[]){ 5000 }, sizeof(int));
+		zmq_connect(pull, ep);
+		rc = zmq_msg_send(&m, push, 0);
+		CHECK(rc == (int)bytes, "resend: %d", rc);
+		zmq_msg_t r;
+		zmq_msg_init(&r);
+		int got = zmq_msg_recv(&r, pull, 0);
+		int ok = got == (int)bytes && content_ok(k, zmq_msg_data(&r), bytes);
+		zmq_setsockopt(pull, ZMQ_RCVTIMEO, (int[]){ 100 }, sizeof(int));
+		int again = zmq_msg_recv(&r, pull, 0) >= 0; /* must be nothing else */
+		CHECK(ok && !again, "resent message arrived wrong or twice");
+		resent_ok += ok && !again;
+		zmq_msg_close(&r);
+		zmq_msg_close(&m);
+		zmq_close(pull);
+		zmq_close(push);
+	}
+	printf("eagain_intact=%ld resent_once=%ld pid=%d\n", eagain_ok, resent_ok, (int)getpid());
+	zmq_ctx_term(ctx);
+	check_ffns();
+}
+
+/* ---- ffnsend: the ffn sends on an inproc socket under a mutex ---- */
+
+static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *gc_push;
+static long gc_collected;
+
+static void ffn_notify_gc(void *data, void *hint)
+{
+	ffn_count(data, hint);
+	long id = (long)(intptr_t)hint;
+	pthread_mutex_lock(&gc_lock);
+	zmq_msg_t m;
+	zmq_msg_init_size(&m, sizeof id);
+	memcpy(zmq_msg_data(&m), &id, sizeof id);
+	CHECK(zmq_msg_send(&m, gc_push, 0) == (int)sizeof id, "gc send");
+	pthread_mutex_unlock(&gc_lock);
+}
+
+static void *gc_thread(void *ctx)
+{
+	void *pull = zmq_socket(ctx, ZMQ_PULL);
+	zmq_bind(pull, "inproc://gc");
+	long id;
+	while (zmq_recv(pull, &id, sizeof id, 0) == (int)sizeof id) {
+		if (id < 0)
+			break;
+		gc_collected++;
+	}
+	zmq_close(pull);
+	return NULL;
+}
+
+static void scenario_ffnsend(void)
+{
+	alarm(60); /* a deadlock fails the test instead of hanging it */
+	void *ctx = zmq_ctx_new();
+	pthread_t gc;
+	pthread_create(&gc, NULL, gc_thread, ctx);
+	gc_push = zmq_socket(ctx, ZMQ_PUSH);
+	while (zmq_connect(gc_push, "inproc://gc") != 0)
+		usleep(1000);
+	void *push = zmq_socket(ctx, ZMQ_PUSH);
+	struct puller p = { .ctx = ctx, .expect = total_msgs() };
+	bind_to(push, p.ep, sizeof p.ep, "ffnsend");
+	pthread_create(&p.t, NULL, pull_all, &p);
+	for (long seq = 0; seq < total_msgs(); seq++) {
+		size_t bytes = opt.sizes[seq % opt.nsizes];
+		zmq_msg_t m;
+		long id = new_buffer_id();
+		in_init_data = 1;
+		zmq_msg_init_data(&m, filled(seq, bytes), bytes, ffn_notify_gc,
+				  (void *)(intptr_t)id);
+		in_init_data = 0;
+		CHECK(zmq_msg_send(&m, push, 0) == (int)bytes, "send");
+	}
+	pthread_join(p.t, NULL);
+	zmq_close(push);
+	/* every buffer's ffn has run once the pipe is gone; then stop gc */
+	while (__atomic_load_n(&ffn_total, __ATOMIC_RELAXED) < nbufs)
+		usleep(1000);
+	pthread_mutex_lock(&gc_lock);
+	long stop = -1;
+	zmq_send(gc_push, &stop, sizeof stop, 0);
+	pthread_mutex_unlock(&gc_lock);
+	pthread_join(gc, NULL);
+	zmq_close(gc_push);
+	zmq_ctx_term(ctx);
+	printf("sent=%ld received=%ld bad=%ld collected=%ld pid=%d\n", total_msgs(), p.got,
+	       p.bad, gc_collected, (int)getpid());
+	CHECK(p.got == total_msgs() && p.bad == 0 && gc_collected == nbufs, "ffnsend");
+	check_ffns();
+}
+
+/* ---- msgcopy: two references to one buffer, both sent ---- */
+
+static void scenario_msgcopy(void)
+{
+	void *ctx = zmq_ctx_new();
+	void *push = zmq_socket(ctx, ZMQ_PUSH);
+	struct puller p = { .ctx = ctx, .expect = 2 * total_msgs(), .pairs = 1 };
+	bind_to(push, p.ep, sizeof p.ep, "msgcopy");
+	pthread_create(&p.t, NULL, pull_all, &p);
+	for (long seq = 0; seq < total_msgs(); seq++) {
+		size_t bytes = opt.sizes[seq % opt.nsizes];
+		zmq_msg_t a, b;
+		make_msg(&a, seq, bytes);
+		zmq_msg_init(&b);
+		zmq_msg_copy(&b, &a);
+		CHECK(zmq_msg_send(&a, push, 0) == (int)bytes, "send a");
+		/* b still refers to the buffer: its ffn must wait for b */
+		CHECK(opt.copy || ffn_calls[nbufs - 1] == 0, "ffn ran while b refers to it");
+		CHECK(zmq_msg_send(&b, push, 0) == (int)bytes, "send b");
+	}
+	pthread_join(p.t, NULL);
+	printf("sent=%ld received=%ld bad=%ld pid=%d\n", 2 * total_msgs(), p.got, p.bad,
+	       (int)getpid());
+	CHECK(p.got == 2 * total_msgs() && p.bad == 0, "msgcopy");
+	zmq_close(push);
+	zmq_ctx_term(ctx);
+	check_ffns();
+}
+
+/* ---- main ---- */
+
+static void parse_sizes(const char *s)
+{
+	opt.nsizes = 0;
+	char *copy = strdup(s), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t && opt.nsizes < MAX_SIZES;
+	     t = strtok_r(NULL, ",", &save))
+		opt.sizes[opt.nsizes++] = strtoull(t, NULL, 10);
+	free(copy);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: zcapp pushpull|router|eagain|ffnsend|msgcopy [options]\n");
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+		if (!strcmp(a, "--transport")) opt.transport = v, i++;
+		else if (!strcmp(a, "--api")) opt.api = v, i++;
+		else if (!strcmp(a, "--sizes")) parse_sizes(v), i++;
+		else if (!strcmp(a, "--count")) opt.count = atol(v), i++;
+		else if (!strcmp(a, "--copy")) opt.copy = 1;
+		else if (!strcmp(a, "--const")) opt.constant = 1;
+		else if (!strcmp(a, "--wait-stdin")) opt.wait_stdin = 1;
+		else {
+			fprintf(stderr, "zcapp: unknown option %s\n", a);
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ffn_calls = calloc(MAX_BUFS, sizeof *ffn_calls);
+	const char *s = argv[1];
+	if (!strcmp(s, "pushpull")) scenario_pushpull();
+	else if (!strcmp(s, "router")) scenario_router();
+	else if (!strcmp(s, "eagain")) scenario_eagain();
+	else if (!strcmp(s, "ffnsend")) scenario_ffnsend();
+	else if (!strcmp(s, "msgcopy")) scenario_msgcopy();
+	else {
+		fprintf(stderr, "zcapp: unknown scenario %s\n", s);
+		return 2;
+	}
+	for (long i = 0; i < nkept; i++)
+		free(kept[i]);
+	free(ffn_calls);
+	printf("failures=%d\n", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,171 @@
+/*
+ * spawn.c - see spawn.h.
+ */
+#include "spawn.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+const char *zc_build(const char *file)
+{
+	static __thread char path[4096];
+	const char *dir = getenv("ZCSHIM_BUILD");
+	char cwd[3000];
+	if (!dir || !*dir) {
+		if (!getcwd(cwd, sizeof cwd))
+			cr_assert_fail("getcwd");
+		snprintf(path, sizeof path, "%s/build/%s", cwd, file);
+	} else {
+		snprintf(path, sizeof path, "%s/%s", dir, file);
+	}
+	return path;
+}
+
+void zc_start(struct zc_proc *p, int preload, const char *const env[],
+	      const char *const argv[])
+{
+	memset(p, 0, sizeof *p);
+	char *envp[512];
+	size_t n = 0;
+	for (char **e = environ; *e && n < 400; e++)
+		if (strncmp(*e, "ZCSHIM_", 7) != 0 && strncmp(*e, "LD_PRELOAD=", 11) != 0)
+			envp[n++] = *e;
+	static __thread char preload_var[4200];
+	if (preload) {
+		snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s",
+			 zc_build("libzcshim.so"));
+		envp[n++] = preload_var;
+	}
+	for (size_t i = 0; env && env[i] && n < 510; i++)
+		envp[n++] = (char *)env[i];
+	envp[n] = NULL;
+
+	int in[2], out[2], err[2];
+	cr_assert(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 &&
+		  pipe2(err, O_CLOEXEC) == 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	char prog[4096];
+	snprintf(prog, sizeof prog, "%s", argv[0][0] == '/' ? argv[0] : zc_build(argv[0]));
+	int rc = posix_spawn(&p->pid, prog, &fa, NULL, (char *const *)argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	cr_assert_eq(rc, 0, "spawn %s: %s", prog, strerror(rc));
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	p->in_fd = in[1];
+	p->out_fd = out[0];
+	p->err_fd = err[0];
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Read what is there from out/err; -1 when both are closed or time is up. */
+static int pump(struct zc_proc *p, double deadline)
+{
+	struct pollfd fds[2] = { { p->out_fd, POLLIN, 0 }, { p->err_fd, POLLIN, 0 } };
+	if (p->out_fd < 0 && p->err_fd < 0)
+		return -1;
+	double left = deadline - now_s();
+	if (left <= 0)
+		return -1;
+	if (poll(fds, 2, (int)(left * 1000) + 1) <= 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if (!fds[i].revents)
+			continue;
+		char *buf = i ? p->err : p->out;
+		size_t cap = i ? sizeof p->err : sizeof p->out;
+		size_t used = strlen(buf);
+		ssize_t r = read(fds[i].fd, buf + used, cap - 1 - used);
+		if (r <= 0) {
+			close(fds[i].fd);
+			*(i ? &p->err_fd : &p->out_fd) = -1;
+		} else {
+			buf[used + (size_t)r] = '\0';
+		}
+	}
+	return 0;
+}
+
+int zc_wait_line(struct zc_proc *p, const char *line, int timeout_s)
+{
+	double deadline = now_s() + timeout_s;
+	char want[256];
+	snprintf(want, sizeof want, "\n%s\n", line);
+	for (;;) {
+		char with_nl[sizeof p->out + 1];
+		snprintf(with_nl, sizeof with_nl, "\n%s", p->out);
+		if (strstr(with_nl, want))
+			return 0;
+		if (pump(p, deadline) < 0)
+			return -1;
+	}
+}
+
+int zc_finish(struct zc_proc *p, int timeout_s)
+{
+	double deadline = now_s() + timeout_s;
+	if (p->in_fd >= 0) {
+		close(p->in_fd);
+		p->in_fd = -1;
+	}
+	while (pump(p, deadline) == 0)
+		;
+	int st;
+	for (;;) {
+		pid_t r = waitpid(p->pid, &st, WNOHANG);
+		if (r == p->pid)
+			break;
+		if (now_s() > deadline) {
+			kill(p->pid, SIGKILL);
+			waitpid(p->pid, &st, 0);
+			p->status = -1;
+			return -1;
+		}
+		usleep(10000);
+	}
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	if (p->err_fd >= 0)
+		close(p->err_fd);
+	p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return p->status;
+}
+
+int zc_run(struct zc_proc *p, int preload, const char *const env[],
+	   const char *const argv[])
+{
+	zc_start(p, preload, env, argv);
+	return zc_finish(p, 60);
+}
+
+long zc_out_value(const struct zc_proc *p, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "%s=", key);
+	for (const char *s = p->out; (s = strstr(s, pat)); s++)
+		if (s == p->out || s[-1] == ' ' || s[-1] == '\n')
+			return strtol(s + strlen(pat), NULL, 10);
+	return -1;
+}

@@ -1,0 +1,42 @@
+/*
+ * spawn.h - run a program as the integration tests need it: with or without
+ * libzcshim.so preloaded, extra environment, captured stdout/stderr, a
+ * timeout, and optionally a pipe to its stdin to hold it running.
+ */
+#ifndef ZCSHIM_TESTS_SPAWN_H
+#define ZCSHIM_TESTS_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct zc_proc {
+	pid_t pid;
+	int in_fd, out_fd, err_fd; /* -1 once closed */
+	int status;                /* exit code, 128 + signal, or -1 on timeout */
+	char out[65536];
+	char err[16384];
+};
+
+/* Path of a file in the build directory ($ZCSHIM_BUILD or ./build). */
+const char *zc_build(const char *file);
+
+/* Start argv (argv[0] in the build dir) with env entries "K=V" added to a
+ * copy of ours with every ZCSHIM_* and LD_PRELOAD removed; preload adds
+ * LD_PRELOAD=<build>/libzcshim.so. */
+void zc_start(struct zc_proc *p, int preload, const char *const env[],
+	      const char *const argv[]);
+
+/* Read stdout until a line equal to `line` arrives (kept in p->out). */
+int zc_wait_line(struct zc_proc *p, const char *line, int timeout_s);
+
+/* Close stdin, collect all output, reap; returns p->status. */
+int zc_finish(struct zc_proc *p, int timeout_s);
+
+/* zc_start + zc_finish. */
+int zc_run(struct zc_proc *p, int preload, const char *const env[],
+	   const char *const argv[]);
+
+/* Value of "key=" in p->out, or -1. */
+long zc_out_value(const struct zc_proc *p, const char *key);
+
+#endif

@@ -1,0 +1,444 @@
+/*
+ * test_integration.c - real processes, real libzmq sockets, libzcshim.so
+ * preloaded: what the shim does to the app (nothing the app can see, apart
+ * from conversion) and what it records (exactly what the app did).
+ *
+ * Each test runs build/zcapp (tests/apps/zcapp.c), which checks its own
+ * messages and ffn calls and exits non-zero if anything is off, then reads
+ * the segment the shim left behind and removes it.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "histo.h"
+#include "segread.h"
+#include "spawn.h"
+
+static struct zc_proc proc;
+static struct zcs_snapshot *snap;
+
+static void setup(void)
+{
+	snap = zcs_snapshot_new();
+	cr_assert_not_null(snap);
+}
+
+static void teardown(void)
+{
+	zcs_snapshot_free(snap);
+}
+
+TestSuite(shim, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(stat, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Run zcapp under the shim; it must pass its own checks. */
+static void run_app(const char *const env[], const char *const argv[])
+{
+	int rc = zc_run(&proc, 1, env, argv);
+	cr_assert_eq(rc, 0, "zcapp exited %d\nstdout:\n%s\nstderr:\n%s", rc, proc.out,
+		     proc.err);
+}
+
+/* Read the segment of the app just run, then remove it. */
+static void read_segment(void)
+{
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), 0, "%s", err);
+	unlink(snap->path);
+}
+
+static uint64_t count(unsigned op, unsigned path, size_t bytes)
+{
+	return snap->sum.cell[op][path][zcs_size_class(bytes)].count;
+}
+
+/* Calls of op on path, all sizes. */
+static uint64_t count_all(unsigned op, unsigned path)
+{
+	uint64_t n = 0;
+	for (unsigned k = 0; k < ZCS_NSIZES; k++)
+		n += snap->sum.cell[op][path][k].count;
+	return n;
+}
+
+static uint64_t ffn_threads(void)
+{
+	uint64_t n = 0;
+	for (unsigned k = 0; k < ZCS_NFFN_THREADS; k++)
+		n += snap->sum.ffn_thread[k];
+	return n;
+}
+
+/* ------------------------------------------------------------ convert */
+
+Test(shim, converts_zero_copy_sends_below_the_threshold_only)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100,65535,65536,1000000",
+			       "--count", "50", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(snap->hdr.mode, ZCS_MODE_CONVERT);
+	cr_assert_eq(snap->hdr.threshold_bytes, 65536);
+	cr_assert(snap->hdr.flags & ZCS_F_LAYOUT_KNOWN);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 50);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 65535), 50);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 65536), 50);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 1000000), 50);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED), 100);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY), 100);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_COPY), 0);
+	cr_assert_eq(count_all(ZCS_OP_INIT_DATA, ZCS_PATH_ZEROCOPY), 200);
+	cr_assert_eq(snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][zcs_size_class(100)].bytes,
+		     50 * 100);
+	/* every buffer followed to its ffn, converted ones inside the send */
+	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED), 100);
+	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY), 100);
+	cr_assert_eq(count_all(ZCS_OP_FFN, ZCS_PATH_CONVERTED), 100);
+	cr_assert_eq(ffn_threads(), 200);
+	cr_assert_eq(snap->sum.ffn_thread[ZCS_FFN_IN_SEND], 100);
+	cr_assert_eq(zcs_messages(snap), 200);
+	/* sample 1: every call timed */
+	const struct zcs_cell *c =
+		&snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][zcs_size_class(100)];
+	cr_assert_eq(zcs_cell_timed(c), 50);
+	cr_assert_gt(zcs_cell_quantile_ns(c, 0.5), 0);
+}
+
+Test(shim, the_threshold_is_strict)
+{
+	const char *env[] = { "ZCSHIM_THRESHOLD=1000", NULL };
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "999,1000", "--count", "30", NULL };
+	run_app(env, argv);
+	read_segment();
+	cr_assert_eq(snap->hdr.threshold_bytes, 1000);
+	/* 999 and 1000 share a size class; only the path tells them apart */
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 999), 30);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 1000), 30);
+}
+
+Test(shim, zmq_sendmsg_over_tcp_is_converted_and_counted_once)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--api", "sendmsg", "--transport", "tcp",
+			       "--sizes", "100,200000", "--count", "40", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_SENDMSG, ZCS_PATH_CONVERTED, 100), 40);
+	cr_assert_eq(count(ZCS_OP_SENDMSG, ZCS_PATH_ZEROCOPY, 200000), 40);
+	/* libzmq's zmq_sendmsg jumps to zmq_msg_send: not a second send */
+	for (unsigned p = 0; p < ZCS_NPATHS; p++)
+		cr_assert_eq(count_all(ZCS_OP_MSG_SEND, p), 0);
+	/* tcp: the large buffers are released on libzmq's IO thread */
+	cr_assert_eq(snap->sum.ffn_thread[ZCS_FFN_IO], 40);
+	cr_assert_eq(snap->sum.ffn_thread[ZCS_FFN_IN_SEND], 40);
+}
+
+Test(shim, zmq_send_over_ipc_is_a_copy)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--api", "send", "--transport", "ipc",
+			       "--sizes", "10,5000", "--count", "25", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_SEND, ZCS_PATH_COPY, 10), 25);
+	cr_assert_eq(count(ZCS_OP_SEND, ZCS_PATH_COPY, 5000), 25);
+	cr_assert_eq(zcs_messages(snap), 50);
+	cr_assert_eq(count_all(ZCS_OP_INIT_DATA, ZCS_PATH_ZEROCOPY), 0);
+}
+
+Test(shim, zmq_send_const_is_never_converted_nor_double_counted)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--api", "send_const", "--sizes", "100",
+			       "--count", "60", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_SEND_CONST, ZCS_PATH_CONST, 100), 60);
+	/* zmq_send_const's own zmq_msg_init_data call is libzmq's, not the app's */
+	cr_assert_eq(count_all(ZCS_OP_INIT_DATA, ZCS_PATH_CONST), 0);
+	cr_assert_eq(zcs_messages(snap), 60);
+}
+
+Test(shim, constant_messages_are_never_converted)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--const", "--sizes", "100", "--count",
+			       "40", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_INIT_DATA, ZCS_PATH_CONST, 100), 40);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONST, 100), 40);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED), 0);
+}
+
+Test(shim, copied_messages_are_recorded_as_copies)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--copy", "--sizes", "10,100000",
+			       "--count", "20", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_COPY, 10), 20);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_COPY, 100000), 20);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED), 0);
+}
+
+/* ------------------------------------------------------------- modes */
+
+Test(shim, profile_mode_records_but_never_converts)
+{
+	const char *env[] = { "ZCSHIM_MODE=profile", NULL };
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "50", NULL };
+	run_app(env, argv);
+	read_segment();
+	cr_assert_eq(snap->hdr.mode, ZCS_MODE_PROFILE);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100), 50);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED), 0);
+	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY), 50);
+	cr_assert_eq(snap->sum.ffn_thread[ZCS_FFN_IN_SEND], 0);
+}
+
+Test(shim, off_mode_passes_through_and_leaves_no_segment)
+{
+	const char *env[] = { "ZCSHIM_MODE=off", NULL };
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "50", NULL };
+	run_app(env, argv);
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1, "off mode made a segment");
+	cr_assert_str_empty(proc.err);
+}
+
+Test(shim, sampling_times_one_call_in_n_and_counts_all)
+{
+	const char *env[] = { "ZCSHIM_SAMPLE=10", NULL };
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "200", NULL };
+	run_app(env, argv);
+	read_segment();
+	const struct zcs_cell *c =
+		&snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][zcs_size_class(100)];
+	cr_assert_eq(c->count, 200);
+	cr_assert_eq(zcs_cell_timed(c), 20);
+}
+
+/* --------------------------------------------------- libzmq's contract */
+
+Test(shim, ffn_that_sends_under_a_mutex_works_pyzmq_style)
+{
+	const char *argv[] = { "zcapp", "ffnsend", "--transport", "tcp", "--sizes",
+			       "100,200000", "--count", "1000", NULL };
+	run_app(NULL, argv);
+	cr_assert_eq(zc_out_value(&proc, "collected"), 2000);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 1000);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 200000), 1000);
+	/* the ffn's own 8-byte sends are the app's: recorded once each */
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_COPY, 8), 2000);
+	cr_assert_eq(ffn_threads(), 2000);
+}
+
+Test(shim, failed_send_leaves_the_message_intact_and_resendable)
+{
+	const char *argv[] = { "zcapp", "eagain", "--sizes", "10,100,100000", NULL };
+	run_app(NULL, argv);
+	cr_assert_eq(zc_out_value(&proc, "eagain_intact"), 3);
+	cr_assert_eq(zc_out_value(&proc, "resent_once"), 3);
+	read_segment();
+	cr_assert_eq(snap->sum.failed[ZCS_OP_MSG_SEND], 3);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 10), 1);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 1);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100000), 1);
+}
+
+Test(shim, failed_send_over_tcp_too)
+{
+	const char *argv[] = { "zcapp", "eagain", "--transport", "tcp", "--sizes", "100,100000",
+			       NULL };
+	run_app(NULL, argv);
+	cr_assert_eq(zc_out_value(&proc, "eagain_intact"), 2);
+	read_segment();
+	cr_assert_eq(snap->sum.failed[ZCS_OP_MSG_SEND], 2);
+}
+
+Test(shim, multipart_with_router_ids_arrives_byte_identical)
+{
+	const char *argv[] = { "zcapp", "router", "--transport", "ipc", "--sizes", "10,100000",
+			       "--count", "20", NULL };
+	run_app(NULL, argv);
+	cr_assert_eq(zc_out_value(&proc, "bad"), 0);
+	read_segment();
+	/* 40 messages of 3 frames: the 6 B id and part 2 (5 B or 50000 B) are
+	 * converted; part 1 (10 B converted, 100000 B zero-copy) */
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 6), 40 + 20);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 10), 20);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 50000), 20);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100000), 20);
+	cr_assert_eq(zcs_messages(snap), 120 + 1); /* + the dealer's hello */
+}
+
+Test(shim, shared_messages_are_freed_once_after_both_sends)
+{
+	const char *argv[] = { "zcapp", "msgcopy", "--sizes", "100,100000", "--count", "20",
+			       NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 40);
+	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED) +
+			     count_all(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY),
+		     40);
+}
+
+/* ----------------------------------------------------------- segment */
+
+Test(shim, segment_is_readable_while_running_and_after_exit)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "70",
+			       "--wait-stdin", NULL };
+	zc_start(&proc, 1, NULL, argv);
+	cr_assert_eq(zc_wait_line(&proc, "ready", 30), 0, "no ready line: %s", proc.err);
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(snap->live, ZCS_LIVE_RUNNING);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 70);
+	cr_assert_eq(snap->hdr.exit_unix_ns, 0);
+
+	cr_assert_eq(zc_finish(&proc, 60), 0, "%s", proc.err);
+	read_segment();
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
+	cr_assert_gt(snap->hdr.exit_unix_ns, snap->hdr.start_unix_ns);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 70);
+	cr_assert_str_eq(snap->hdr.exe, "zcapp");
+}
+
+Test(shim, a_killed_process_is_reported_dead)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--count", "5", "--wait-stdin", NULL };
+	zc_start(&proc, 1, NULL, argv);
+	cr_assert_eq(zc_wait_line(&proc, "ready", 30), 0);
+	kill(proc.pid, SIGKILL);
+	cr_assert_eq(zc_finish(&proc, 30), 128 + SIGKILL);
+	read_segment();
+	cr_assert_eq(snap->live, ZCS_LIVE_DEAD);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 5);
+}
+
+Test(shim, keep_0_removes_the_segment_at_exit)
+{
+	const char *env[] = { "ZCSHIM_KEEP=0", NULL };
+	const char *argv[] = { "zcapp", "pushpull", NULL };
+	run_app(env, argv);
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1);
+}
+
+Test(shim, bad_settings_give_one_warning_line_and_defaults)
+{
+	const char *env[] = { "ZCSHIM_THRESHOLD=64q", "ZCSHIM_MODE=fast",
+			      "ZCSHIM_SAMPLE=-1", NULL };
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "10", NULL };
+	run_app(env, argv);
+	cr_assert_eq(strncmp(proc.err, "zcshim: ", 8), 0, "stderr: %s", proc.err);
+	cr_assert_not_null(strstr(proc.err, "ZCSHIM_THRESHOLD='64q'"));
+	cr_assert_not_null(strstr(proc.err, "ZCSHIM_MODE='fast'"));
+	cr_assert_not_null(strstr(proc.err, "ZCSHIM_SAMPLE='-1'"));
+	char *nl = strchr(proc.err, '\n');
+	cr_assert(nl && nl[1] == '\0', "more than one line: %s", proc.err);
+	read_segment();
+	cr_assert_eq(snap->hdr.threshold_bytes, 65536);
+	cr_assert_eq(snap->hdr.mode, ZCS_MODE_CONVERT);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 10);
+}
+
+Test(shim, a_good_run_prints_nothing)
+{
+	const char *argv[] = { "zcapp", "pushpull", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_str_empty(proc.err);
+}
+
+/* ------------------------------------------------------- zcshim-stat */
+
+static int stat_run(const char *a1, const char *a2, const char *a3)
+{
+	const char *argv[] = { "zcshim-stat", a1, a2, a3, NULL };
+	return zc_run(&proc, 0, NULL, argv);
+}
+
+/* Leave a finished app's segment behind; return its pid. */
+static int app_segment(char *pid, size_t len)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100,1000000", "--count", "20",
+			       NULL };
+	run_app(NULL, argv);
+	snprintf(pid, len, "%d", (int)proc.pid);
+	return (int)proc.pid;
+}
+
+static void remove_segment(const char *pid)
+{
+	char err[512];
+	if (zcs_find(pid, snap, err, sizeof err) == 0)
+		unlink(snap->path);
+}
+
+Test(stat, lists_and_dumps_a_table)
+{
+	char pid[32];
+	app_segment(pid, sizeof pid);
+	cr_assert_eq(stat_run(NULL, NULL, NULL), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "PROGRAM"));
+	char row[64];
+	snprintf(row, sizeof row, "\n%-8s exited", pid);
+	cr_assert_not_null(strstr(proc.out, row), "no row for %s in:\n%s", pid, proc.out);
+
+	cr_assert_eq(stat_run(pid, NULL, NULL), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "mode convert, threshold 64k"), "%s", proc.out);
+	cr_assert_not_null(strstr(proc.out, "msg_send   converted  [64,128)            20"),
+			   "%s", proc.out);
+	cr_assert_not_null(strstr(proc.out, "msg_send   zerocopy   [512k,1M)           20"),
+			   "%s", proc.out);
+	remove_segment(pid);
+}
+
+Test(stat, dumps_json)
+{
+	char pid[32];
+	app_segment(pid, sizeof pid);
+	cr_assert_eq(stat_run("--json", pid, NULL), 0, "%s", proc.err);
+	char want[64];
+	snprintf(want, sizeof want, "{\"version\":1,\"pid\":%s,", pid);
+	cr_assert_eq(strncmp(proc.out, want, strlen(want)), 0, "%s", proc.out);
+	cr_assert_not_null(strstr(proc.out, "\"exe\":\"zcapp\""));
+	cr_assert_not_null(strstr(proc.out, "\"state\":\"exited\""));
+	cr_assert_not_null(strstr(proc.out,
+				  "{\"op\":\"msg_send\",\"path\":\"converted\",\"size_class\":7,"
+				  "\"size_lo\":64,\"size_hi\":127,\"count\":20,\"bytes\":2000,"));
+	cr_assert_not_null(strstr(proc.out, "\"buckets\":[["));
+	cr_assert_eq(strcmp(proc.out + strlen(proc.out) - 3, "]}\n"), 0);
+	remove_segment(pid);
+}
+
+Test(stat, errors_are_one_line_with_exit_codes)
+{
+	cr_assert_eq(stat_run("999999999", NULL, NULL), 1);
+	cr_assert_str_eq(proc.err, "zcshim-stat: no zcshim segment for pid 999999999 in /dev/shm\n");
+	cr_assert_eq(stat_run("no-such-program", NULL, NULL), 1);
+	cr_assert_not_null(strstr(proc.err, "no zcshim segment for program no-such-program"));
+
+	char path[] = "/tmp/zcshim-garbage-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(write(fd, "not a segment, not at all, nope", 31) == 31);
+	close(fd);
+	cr_assert_eq(stat_run(path, NULL, NULL), 1);
+	cr_assert_not_null(strstr(proc.err, "truncated"), "%s", proc.err);
+	unlink(path);
+
+	cr_assert_eq(stat_run("--bogus", NULL, NULL), 2);
+	cr_assert_eq(stat_run("1", "2", NULL), 2);
+	cr_assert_eq(stat_run("--help", NULL, NULL), 0);
+	cr_assert_not_null(strstr(proc.out, "Usage: zcshim-stat"));
+}

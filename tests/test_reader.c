@@ -1,0 +1,194 @@
+/*
+ * test_reader.c - the segment reader: sums, quantiles, and every way a
+ * segment can be wrong, each refused with a reason and no crash.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "histo.h"
+#include "procstart.h"
+#include "segread.h"
+
+static unsigned char *image;
+static struct zcs_snapshot *snap;
+static char err[512];
+
+static struct zcs_header *hdr(void)
+{
+	return (struct zcs_header *)image;
+}
+
+static struct zcs_shard *shard(unsigned i)
+{
+	return (struct zcs_shard *)(image + ZCS_SHARDS_OFFSET) + i;
+}
+
+/* A valid segment of pid 4242 with a few counts in two shards. */
+static void setup(void)
+{
+	image = calloc(1, ZCS_SEGMENT_BYTES);
+	snap = zcs_snapshot_new();
+	cr_assert(image && snap);
+	zcs_header_init_layout(hdr());
+	hdr()->pid = 4242;
+	hdr()->state = ZCS_STATE_EXITED;
+	hdr()->sample_every = 1;
+	hdr()->threshold_bytes = 65536;
+	strcpy(hdr()->exe, "app");
+	struct zcs_cell *a = &shard(0)->cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7];
+	struct zcs_cell *b = &shard(3)->cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7];
+	a->count = 90;
+	a->bytes = 9000;
+	a->buckets[zcs_bucket(100)] = 90;
+	b->count = 10;
+	b->bytes = 1000;
+	b->buckets[zcs_bucket(5000)] = 10;
+	shard(2)->failed[ZCS_OP_MSG_SEND] = 3;
+}
+
+static void teardown(void)
+{
+	free(image);
+	zcs_snapshot_free(snap);
+}
+
+TestSuite(reader, .init = setup, .fini = teardown);
+
+Test(reader, sums_shards)
+{
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	const struct zcs_cell *c = &snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7];
+	cr_assert_eq(c->count, 100);
+	cr_assert_eq(c->bytes, 10000);
+	cr_assert_eq(snap->sum.failed[ZCS_OP_MSG_SEND], 3);
+	cr_assert_eq(zcs_messages(snap), 100);
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
+	cr_assert_str_eq(snap->hdr.exe, "app");
+}
+
+Test(reader, quantiles_are_bucket_upper_bounds)
+{
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0);
+	const struct zcs_cell *c = &snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7];
+	cr_assert_eq(zcs_cell_timed(c), 100);
+	cr_assert_eq(zcs_cell_quantile_ns(c, 0.50), zcs_bucket_hi(zcs_bucket(100)));
+	cr_assert_eq(zcs_cell_quantile_ns(c, 0.90), zcs_bucket_hi(zcs_bucket(100)));
+	cr_assert_eq(zcs_cell_quantile_ns(c, 0.99), zcs_bucket_hi(zcs_bucket(5000)));
+	cr_assert_eq(zcs_cell_max_ns(c), zcs_bucket_hi(zcs_bucket(5000)));
+	const struct zcs_cell *empty = &snap->sum.cell[ZCS_OP_SEND][ZCS_PATH_COPY][7];
+	cr_assert_eq(zcs_cell_quantile_ns(empty, 0.5), 0);
+}
+
+static void refused(size_t len, const char *why)
+{
+	cr_assert_eq(zcs_parse(image, len, snap, err, sizeof err), -1, "accepted; want '%s'", why);
+	cr_assert_not_null(strstr(err, why), "error '%s' does not say '%s'", err, why);
+}
+
+Test(reader, refuses_truncated)
+{
+	refused(10, "truncated");
+	refused(ZCS_SEGMENT_BYTES - 1, "truncated");
+}
+
+Test(reader, refuses_bad_magic)
+{
+	hdr()->magic ^= 1;
+	refused(ZCS_SEGMENT_BYTES, "bad magic");
+}
+
+Test(reader, refuses_other_versions)
+{
+	hdr()->layout_version = 2;
+	refused(ZCS_SEGMENT_BYTES, "layout version 2");
+}
+
+Test(reader, refuses_other_layouts)
+{
+	hdr()->nshards = 1000000;
+	refused(ZCS_SEGMENT_BYTES, "layout does not match");
+}
+
+Test(reader, refuses_shards_outside_the_segment)
+{
+	hdr()->shards_offset = ZCS_SEGMENT_BYTES - 8;
+	refused(ZCS_SEGMENT_BYTES, "do not fit");
+	hdr()->shards_offset = UINT64_MAX - 7;
+	refused(ZCS_SEGMENT_BYTES, "do not fit");
+	hdr()->shards_offset = 3;
+	refused(ZCS_SEGMENT_BYTES, "do not fit");
+}
+
+Test(reader, refuses_bad_state_and_pid)
+{
+	hdr()->state = 7;
+	refused(ZCS_SEGMENT_BYTES, "corrupt");
+	hdr()->state = ZCS_STATE_RUNNING;
+	hdr()->pid = -1;
+	refused(ZCS_SEGMENT_BYTES, "corrupt");
+}
+
+Test(reader, terminates_an_unterminated_name)
+{
+	memset(hdr()->exe, 'x', sizeof hdr()->exe);
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0);
+	cr_assert_eq(strlen(snap->hdr.exe), sizeof hdr()->exe - 1);
+}
+
+Test(reader, every_prefix_of_a_segment_is_handled)
+{
+	/* short reads of a segment being truncated: refused or parsed, never a crash */
+	for (size_t len = 0; len <= 4096; len += 7)
+		cr_assert_eq(zcs_parse(image, len, snap, err, sizeof err), -1);
+}
+
+Test(reader, names)
+{
+	struct zcs_name n;
+	cr_assert_eq(zcs_parse_name("zcshim.123.456.0", &n), 0);
+	cr_assert_eq(n.pid, 123);
+	cr_assert_eq(n.start_ticks, 456);
+	cr_assert_eq(n.seq, 0);
+	cr_assert_str_eq(n.path, "/dev/shm/zcshim.123.456.0");
+	cr_assert_eq(zcs_parse_name("zcshim.123.456", &n), -1);
+	cr_assert_eq(zcs_parse_name("zcshim.123.456.0x", &n), -1);
+	cr_assert_eq(zcs_parse_name("zcshim.-1.456.0", &n), -1);
+	cr_assert_eq(zcs_parse_name("other.1.2.3", &n), -1);
+}
+
+Test(reader, reads_files_and_refuses_symlinks)
+{
+	char path[] = "/tmp/zcshim-test-XXXXXX", link[64];
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	close(fd);
+	cr_assert_eq(zcs_read(path, snap, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7].count, 100);
+
+	snprintf(link, sizeof link, "%s.lnk", path);
+	cr_assert_eq(symlink(path, link), 0);
+	cr_assert_eq(zcs_read(link, snap, err, sizeof err), -1);
+	cr_assert_not_null(strstr(err, "symlink"), "%s", err);
+
+	cr_assert_eq(truncate(path, 1000), 0);
+	cr_assert_eq(zcs_read(path, snap, err, sizeof err), -1);
+	cr_assert_not_null(strstr(err, "truncated"), "%s", err);
+	unlink(link);
+	unlink(path);
+}
+
+Test(reader, start_time_is_field_22_even_with_odd_names)
+{
+	/* comm "a) (b c" has spaces and parens; starttime (field 22) is 4711 */
+	const char *stat = "123 (a) (b c) S 1 123 123 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+			   "4711 1000 200 18446744073709551615";
+	cr_assert_eq(zcs_stat_start_ticks(stat), 4711);
+	cr_assert_eq(zcs_stat_start_ticks("garbage"), 0);
+	cr_assert_eq(zcs_stat_start_ticks("1 (x) S 1 2"), 0);
+	cr_assert_gt(zcs_proc_start_ticks("/proc/self/stat"), 0);
+}
