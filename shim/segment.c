@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +83,14 @@ static void fail(const char *what, int err)
 /* Called with seg.lock held. */
 static void create(void)
 {
+	/* Growing a file past RLIMIT_FSIZE raises SIGXFSZ, which kills. */
+	struct rlimit fsize;
+	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
+	    fsize.rlim_cur < ZCS_SEGMENT_BYTES) {
+		snprintf(seg.name, sizeof seg.name, "(file size limit %llu bytes)",
+			 (unsigned long long)fsize.rlim_cur);
+		return fail("segment does not fit", EFBIG);
+	}
 	pid_t pid = getpid();
 	uint64_t start = zcs_proc_start_ticks("/proc/self/stat");
 	int fd = -1;

@@ -20,15 +20,17 @@ extern char **environ;
 
 const char *zc_build(const char *file)
 {
-	static __thread char path[4096];
+	static __thread char paths[4][4096]; /* a few may be in use at once */
+	static __thread unsigned next;
+	char *path = paths[next++ % 4];
 	const char *dir = getenv("ZCSHIM_BUILD");
 	char cwd[3000];
 	if (!dir || !*dir) {
 		if (!getcwd(cwd, sizeof cwd))
 			cr_assert_fail("getcwd");
-		snprintf(path, sizeof path, "%s/build/%s", cwd, file);
+		snprintf(path, sizeof paths[0], "%s/build/%s", cwd, file);
 	} else {
-		snprintf(path, sizeof path, "%s/%s", dir, file);
+		snprintf(path, sizeof paths[0], "%s/%s", dir, file);
 	}
 	return path;
 }

@@ -17,7 +17,8 @@ struct zc_proc {
 	char err[16384];
 };
 
-/* Path of a file in the build directory ($ZCSHIM_BUILD or ./build). */
+/* Path of a file in the build directory ($ZCSHIM_BUILD or ./build); valid
+ * until the fourth call after this one in the same thread. */
 const char *zc_build(const char *file);
 
 /* Start argv (argv[0] in the build dir) with env entries "K=V" added to a

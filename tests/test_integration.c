@@ -8,6 +8,8 @@
  * the segment the shim left behind and removes it.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,6 +324,72 @@ Test(shim, a_killed_process_is_reported_dead)
 	read_segment();
 	cr_assert_eq(snap->live, ZCS_LIVE_DEAD);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 5);
+}
+
+Test(shim, a_forked_child_gets_its_own_segment)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "40",
+			       "--fork-after", NULL };
+	run_app(NULL, argv);
+	long child = zc_out_value(&proc, "child");
+	cr_assert_gt(child, 0);
+	cr_assert_neq(child, proc.pid);
+	read_segment(); /* the parent's: its own sends only */
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 40);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 200), 0);
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
+
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%ld", child);
+	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), 0, "%s", err);
+	unlink(snap->path);
+	cr_assert_eq(snap->hdr.pid, child);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 200), 30);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 0);
+	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED), 30);
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
+}
+
+Test(shim, an_exec_gets_a_new_segment_and_the_old_one_says_replaced)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "40",
+			       "--exec-after", NULL };
+	run_app(NULL, argv);
+	char pid[32], old[PATH_MAX], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), 0, "%s", err);
+	char newest[PATH_MAX];
+	snprintf(newest, sizeof newest, "%s", snap->path);
+	/* the newest is the exec'd image's: seq 1, only its own sends */
+	cr_assert_eq(snap->hdr.seq, 1);
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 300), 20);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 0);
+
+	/* the first image's, never marked exited: replaced, not dead */
+	snprintf(old, sizeof old, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "%d.%llu.0", (int)proc.pid,
+		 (unsigned long long)snap->hdr.start_ticks);
+	cr_assert_eq(zcs_read(old, snap, err, sizeof err), 0, "%s", err);
+	unlink(old);
+	unlink(newest);
+	cr_assert_eq(snap->live, ZCS_LIVE_REPLACED);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 40);
+}
+
+Test(shim, no_room_for_a_segment_still_converts_and_warns_once)
+{
+	/* a file size limit below the segment: creating it would raise SIGXFSZ */
+	const char *argv[] = { "/bin/sh", "-c", "ulimit -f 1000 && exec \"$0\" pushpull --sizes 100",
+			       zc_build("zcapp"), NULL };
+	int rc = zc_run(&proc, 1, NULL, argv);
+	cr_assert_eq(rc, 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "ffn_missing=0 ffn_twice=0"));
+	cr_assert_eq(strncmp(proc.err, "zcshim: segment does not fit", 28), 0, "%s", proc.err);
+	char *nl = strchr(proc.err, '\n');
+	cr_assert(nl && nl[1] == '\0', "more than one line: %s", proc.err);
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1);
 }
 
 Test(shim, keep_0_removes_the_segment_at_exit)

@@ -108,17 +108,19 @@ static unsigned liveness(const struct zcs_snapshot *s)
 	if (s->live != ZCS_LIVE_RUNNING)
 		return s->live;
 	const struct zcs_header *h = &s->hdr;
-	int alive = kill(h->pid, 0) == 0 || errno == EPERM;
-	char stat_path[64];
-	snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", h->pid);
-	if (!alive || zcs_proc_start_ticks(stat_path) != h->start_ticks)
-		return ZCS_LIVE_DEAD;
-	/* Same process, newer image: exec() gives the same pid and start. */
-	char newer[PATH_MAX];
-	snprintf(newer, sizeof newer, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "%d.%llu.%u", h->pid,
-		 (unsigned long long)h->start_ticks, h->seq + 1);
+	/* exec() keeps pid and start time but skips exit handlers: the new
+	 * image made the next seq, and this one was never marked exited. */
+	char path[PATH_MAX];
 	struct stat st;
-	return lstat(newer, &st) == 0 ? ZCS_LIVE_REPLACED : ZCS_LIVE_RUNNING;
+	snprintf(path, sizeof path, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "%d.%llu.%u", h->pid,
+		 (unsigned long long)h->start_ticks, h->seq + 1);
+	if (lstat(path, &st) == 0)
+		return ZCS_LIVE_REPLACED;
+	snprintf(path, sizeof path, "/proc/%d/stat", h->pid);
+	int alive = kill(h->pid, 0) == 0 || errno == EPERM;
+	if (!alive || zcs_proc_start_ticks(path) != h->start_ticks)
+		return ZCS_LIVE_DEAD;
+	return ZCS_LIVE_RUNNING;
 }
 
 struct zcs_snapshot *zcs_snapshot_new(void)

@@ -10,7 +10,9 @@
  * with what zcshim-stat recorded.
  *
  *   zcapp pushpull [--transport T] [--api A] [--copy|--const] [--sizes L]
- *                  [--count N] [--wait-stdin]
+ *                  [--count N] [--wait-stdin] [--fork-after|--exec-after]
+ *     --fork-after: then fork; the child sends 30 x 200 B the same way
+ *     --exec-after: then exec zcapp pushpull --sizes 300 --count 20
  *   zcapp router   [--sizes L] [--count N]      multipart DEALER <- ROUTER
  *   zcapp eagain   [--sizes L]                  DONTWAIT on a peerless PUSH
  *   zcapp ffnsend  [--count N] [--sizes L]      ffn sends under a mutex (pyzmq)
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -33,11 +36,11 @@
 
 static struct {
 	const char *transport, *api;
-	int copy, constant, wait_stdin;
+	int copy, constant, wait_stdin, fork_after, exec_after;
 	size_t sizes[MAX_SIZES];
 	int nsizes;
 	long count;
-} opt = { "inproc", "msg_send", 0, 0, 0, { 100 }, 1, 100 };
+} opt = { "inproc", "msg_send", 0, 0, 0, 0, 0, { 100 }, 1, 100 };
 
 static int failures;
 #define CHECK(cond, ...)                                                   \
@@ -453,6 +456,26 @@ static void scenario_msgcopy(void)
 	check_ffns();
 }
 
+/* ---- fork: the child, a new process, sends on its own context ---- */
+
+static void fork_and_send_again(void)
+{
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		opt.sizes[0] = 200;
+		opt.nsizes = 1;
+		opt.count = 30;
+		scenario_pushpull();
+		printf("failures=%d\n", failures);
+		exit(failures ? 1 : 0); /* exit, not _exit: the shim marks the segment */
+	}
+	int st = -1;
+	waitpid(child, &st, 0);
+	printf("child=%d child_ok=%d\n", (int)child, WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
+}
+
 /* ---- main ---- */
 
 static void parse_sizes(const char *s)
@@ -480,6 +503,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--copy")) opt.copy = 1;
 		else if (!strcmp(a, "--const")) opt.constant = 1;
 		else if (!strcmp(a, "--wait-stdin")) opt.wait_stdin = 1;
+		else if (!strcmp(a, "--fork-after")) opt.fork_after = 1;
+		else if (!strcmp(a, "--exec-after")) opt.exec_after = 1;
 		else {
 			fprintf(stderr, "zcapp: unknown option %s\n", a);
 			return 2;
@@ -488,7 +513,17 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ffn_calls = calloc(MAX_BUFS, sizeof *ffn_calls);
 	const char *s = argv[1];
-	if (!strcmp(s, "pushpull")) scenario_pushpull();
+	if (!strcmp(s, "pushpull")) {
+		scenario_pushpull();
+		if (opt.fork_after)
+			fork_and_send_again();
+		if (opt.exec_after) {
+			fflush(stdout);
+			char *again[] = { "zcapp", "pushpull", "--sizes", "300", "--count", "20", NULL };
+			execv("/proc/self/exe", again);
+			CHECK(0, "exec: %s", strerror(errno));
+		}
+	}
 	else if (!strcmp(s, "router")) scenario_router();
 	else if (!strcmp(s, "eagain")) scenario_eagain();
 	else if (!strcmp(s, "ffnsend")) scenario_ffnsend();

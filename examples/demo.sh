@@ -1,0 +1,17 @@
+#!/bin/sh
+# demo.sh - the bundled example: run zcdemo under libzcshim.so, then show
+# what zcshim-stat recorded of it. Run by `make demo`.
+set -eu
+cd "$(dirname "$0")/.."
+
+echo "\$ LD_PRELOAD=build/libzcshim.so ZCSHIM_THRESHOLD=64k build/zcdemo"
+LD_PRELOAD="$PWD/build/libzcshim.so" ZCSHIM_THRESHOLD=64k build/zcdemo &
+pid=$!
+wait "$pid"
+
+echo
+echo "\$ build/zcshim-stat"
+build/zcshim-stat
+echo
+echo "\$ build/zcshim-stat $pid"
+build/zcshim-stat "$pid"
