@@ -84,4 +84,4 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-include bench/bench.mk
+-include bench/bench.mk
