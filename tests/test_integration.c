@@ -105,6 +105,8 @@ Test(shim, converts_zero_copy_sends_below_the_threshold_only)
 	cr_assert_eq(ffn_threads(), 200);
 	cr_assert_eq(snap->sum.ffn_thread[ZCS_FFN_IN_SEND], 100);
 	cr_assert_eq(zcs_messages(snap), 200);
+	/* the app sees conversion as its ffn running inside its send */
+	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), 100);
 	/* sample 1: every call timed */
 	const struct zcs_cell *c =
 		&snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][zcs_size_class(100)];
@@ -169,6 +171,7 @@ Test(shim, constant_messages_are_never_converted)
 	const char *argv[] = { "zcapp", "pushpull", "--const", "--sizes", "100", "--count",
 			       "40", NULL };
 	run_app(NULL, argv);
+	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), 0);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_INIT_DATA, ZCS_PATH_CONST, 100), 40);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONST, 100), 40);
@@ -199,6 +202,7 @@ Test(shim, profile_mode_records_but_never_converts)
 	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED), 0);
 	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY), 50);
 	cr_assert_eq(snap->sum.ffn_thread[ZCS_FFN_IN_SEND], 0);
+	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), 0);
 }
 
 Test(shim, off_mode_passes_through_and_leaves_no_segment)
@@ -210,6 +214,7 @@ Test(shim, off_mode_passes_through_and_leaves_no_segment)
 	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
 	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1, "off mode made a segment");
 	cr_assert_str_empty(proc.err);
+	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), 0, "off mode converted");
 }
 
 Test(shim, sampling_times_one_call_in_n_and_counts_all)

@@ -57,7 +57,10 @@ static int failures;
 static int *ffn_calls;          /* per buffer id */
 static long nbufs;
 static __thread int in_init_data;
+static __thread int in_send;  /* this thread is inside a zmq send call */
 static int ffn_in_init;
+static int ffn_in_send;       /* ffns run by the sender inside its send: what
+                                 a conversion looks like from the app */
 static int ffn_total;
 
 static void ffn_count(void *data, void *hint)
@@ -65,6 +68,8 @@ static void ffn_count(void *data, void *hint)
 	long id = (long)(intptr_t)hint;
 	if (in_init_data)
 		__atomic_add_fetch(&ffn_in_init, 1, __ATOMIC_RELAXED);
+	if (in_send)
+		__atomic_add_fetch(&ffn_in_send, 1, __ATOMIC_RELAXED);
 	if (id >= 0 && id < nbufs)
 		__atomic_add_fetch(&ffn_calls[id], 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&ffn_total, 1, __ATOMIC_RELAXED);
@@ -144,8 +149,10 @@ static int send_one(void *s, long seq, size_t bytes, int flags)
 	}
 	zmq_msg_t m;
 	make_msg(&m, seq, bytes);
+	in_send = 1;
 	int rc = strcmp(opt.api, "sendmsg") == 0 ? zmq_sendmsg(s, &m, flags)
 						 : zmq_msg_send(&m, s, flags);
+	in_send = 0;
 	if (rc < 0) {
 		int e = errno;
 		zmq_msg_close(&m);
@@ -217,8 +224,9 @@ static void check_ffns(void)
 		missing += ffn_calls[i] == 0;
 		twice += ffn_calls[i] > 1;
 	}
-	printf("buffers=%ld ffn_calls=%d ffn_missing=%ld ffn_twice=%ld ffn_in_init=%d\n",
-	       nbufs, ffn_total, missing, twice, ffn_in_init);
+	printf("buffers=%ld ffn_calls=%d ffn_missing=%ld ffn_twice=%ld ffn_in_init=%d "
+	       "ffn_in_send=%d\n",
+	       nbufs, ffn_total, missing, twice, ffn_in_init, ffn_in_send);
 	CHECK(!missing && !twice && !ffn_in_init, "ffn not exactly once per buffer");
 }
 
