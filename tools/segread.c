@@ -282,6 +282,23 @@ uint64_t zcs_cell_max_ns(const struct zcs_cell *c)
 	return 0;
 }
 
+int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series *out)
+{
+	const size_t n = (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES;
+	for (; *it < n; (*it)++) {
+		unsigned k = (unsigned)(*it % ZCS_NSIZES);
+		unsigned p = (unsigned)(*it / ZCS_NSIZES % ZCS_NPATHS);
+		unsigned op = (unsigned)(*it / ZCS_NSIZES / ZCS_NPATHS);
+		const struct zcs_cell *c = &s->sum.cell[op][p][k];
+		if (c->count) {
+			*out = (struct zcs_series){ op, p, k, c };
+			(*it)++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 uint64_t zcs_messages(const struct zcs_snapshot *s)
 {
 	static const unsigned send_ops[] = { ZCS_OP_SEND, ZCS_OP_MSG_SEND, ZCS_OP_SENDMSG,

@@ -74,6 +74,18 @@ uint64_t zcs_cell_timed(const struct zcs_cell *c);
 uint64_t zcs_cell_quantile_ns(const struct zcs_cell *c, double q);
 uint64_t zcs_cell_max_ns(const struct zcs_cell *c);
 
+/* One histogram: an op x path x size class with at least one call. Every
+ * output format walks these; a later layout may add dimensions here. */
+struct zcs_series {
+	unsigned op, path, size_class;
+	const struct zcs_cell *cell;
+};
+
+/* Walk the non-empty series in a fixed order (op, path, size class):
+ *   struct zcs_series x; size_t it = 0;
+ *   while (zcs_series_next(snap, &it, &x)) ...                          */
+int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series *out);
+
 /* Messages sent: successful calls of the four send operations. */
 uint64_t zcs_messages(const struct zcs_snapshot *s);
 

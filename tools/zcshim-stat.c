@@ -128,22 +128,17 @@ static void print_table(const struct zcs_snapshot *s)
 	printf("%-10s %-10s %-11s %10s %13s %8s %8s %8s %8s\n", "op", "path", "size", "count",
 	       "bytes", "p50", "p90", "p99", "max");
 	int rows = 0;
-	for (unsigned op = 0; op < ZCS_NOPS; op++)
-		for (unsigned p = 0; p < ZCS_NPATHS; p++)
-			for (unsigned k = 0; k < ZCS_NSIZES; k++) {
-				const struct zcs_cell *cell = &s->sum.cell[op][p][k];
-				if (!cell->count)
-					continue;
-				rows++;
-				printf("%-10s %-10s %-11s %10" PRIu64 " %13" PRIu64
-				       " %8s %8s %8s %8s\n",
-				       zcs_op_name(op), zcs_path_name(p),
-				       fmt_class(k, cls, sizeof cls), cell->count, cell->bytes,
-				       fmt_ns(zcs_cell_quantile_ns(cell, 0.50), a, sizeof a),
-				       fmt_ns(zcs_cell_quantile_ns(cell, 0.90), b, sizeof b),
-				       fmt_ns(zcs_cell_quantile_ns(cell, 0.99), c, sizeof c),
-				       fmt_ns(zcs_cell_max_ns(cell), d, sizeof d));
-			}
+	struct zcs_series x;
+	for (size_t it = 0; zcs_series_next(s, &it, &x); rows++) {
+		const struct zcs_cell *cell = x.cell;
+		printf("%-10s %-10s %-11s %10" PRIu64 " %13" PRIu64 " %8s %8s %8s %8s\n",
+		       zcs_op_name(x.op), zcs_path_name(x.path),
+		       fmt_class(x.size_class, cls, sizeof cls), cell->count, cell->bytes,
+		       fmt_ns(zcs_cell_quantile_ns(cell, 0.50), a, sizeof a),
+		       fmt_ns(zcs_cell_quantile_ns(cell, 0.90), b, sizeof b),
+		       fmt_ns(zcs_cell_quantile_ns(cell, 0.99), c, sizeof c),
+		       fmt_ns(zcs_cell_max_ns(cell), d, sizeof d));
+	}
 	if (!rows)
 		printf("(no libzmq calls recorded)\n");
 	const struct zcs_shard *t = &s->sum;
@@ -208,43 +203,37 @@ static void print_json(const struct zcs_snapshot *s)
 		printf("%s\"%s\":%" PRIu64, k ? "," : "", zcs_ffn_thread_name(k),
 		       t->ffn_thread[k]);
 	printf("},\"hold_untracked\":%" PRIu64 ",\"series\":[", t->hold_untracked);
-	int first = 1;
-	for (unsigned op = 0; op < ZCS_NOPS; op++)
-		for (unsigned p = 0; p < ZCS_NPATHS; p++)
-			for (unsigned k = 0; k < ZCS_NSIZES; k++) {
-				const struct zcs_cell *c = &t->cell[op][p][k];
-				if (!c->count)
-					continue;
-				printf("%s\n{\"op\":\"%s\",\"path\":\"%s\",\"size_class\":%u,"
-				       "\"size_lo\":%" PRIu64 ",\"size_hi\":",
-				       first ? "" : ",", zcs_op_name(op), zcs_path_name(p), k,
-				       zcs_size_lo(k));
-				first = 0;
-				json_u64_or_null(zcs_size_hi(k));
-				printf(",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64
-				       ",\"timed\":%" PRIu64 ",\"time_ns_sum\":%" PRIu64,
-				       c->count, c->bytes, zcs_cell_timed(c), c->time_ns_sum);
-				static const struct { const char *name; double q; } qs[] = {
-					{ "p50_ns", 0.50 }, { "p90_ns", 0.90 }, { "p99_ns", 0.99 },
-				};
-				for (size_t i = 0; i < 3; i++) {
-					printf(",\"%s\":", qs[i].name);
-					json_u64_or_null(zcs_cell_quantile_ns(c, qs[i].q));
-				}
-				printf(",\"max_ns\":");
-				json_u64_or_null(zcs_cell_max_ns(c));
-				printf(",\"buckets\":[");
-				int bfirst = 1;
-				for (unsigned i = 0; i < ZCS_NBUCKETS; i++) {
-					if (!c->buckets[i])
-						continue;
-					printf("%s[", bfirst ? "" : ",");
-					json_u64_or_null(zcs_bucket_hi(i));
-					printf(",%" PRIu64 "]", c->buckets[i]);
-					bfirst = 0;
-				}
-				printf("]}");
-			}
+	struct zcs_series x;
+	for (size_t it = 0, first = 1; zcs_series_next(s, &it, &x); first = 0) {
+		const struct zcs_cell *c = x.cell;
+		printf("%s\n{\"op\":\"%s\",\"path\":\"%s\",\"size_class\":%u,"
+		       "\"size_lo\":%" PRIu64 ",\"size_hi\":",
+		       first ? "" : ",", zcs_op_name(x.op), zcs_path_name(x.path), x.size_class,
+		       zcs_size_lo(x.size_class));
+		json_u64_or_null(zcs_size_hi(x.size_class));
+		printf(",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"timed\":%" PRIu64
+		       ",\"time_ns_sum\":%" PRIu64,
+		       c->count, c->bytes, zcs_cell_timed(c), c->time_ns_sum);
+		static const struct { const char *name; double q; } qs[] = {
+			{ "p50_ns", 0.50 }, { "p90_ns", 0.90 }, { "p99_ns", 0.99 },
+		};
+		for (size_t i = 0; i < 3; i++) {
+			printf(",\"%s\":", qs[i].name);
+			json_u64_or_null(zcs_cell_quantile_ns(c, qs[i].q));
+		}
+		printf(",\"max_ns\":");
+		json_u64_or_null(zcs_cell_max_ns(c));
+		printf(",\"buckets\":[");
+		for (unsigned i = 0, bfirst = 1; i < ZCS_NBUCKETS; i++) {
+			if (!c->buckets[i])
+				continue;
+			printf("%s[", bfirst ? "" : ",");
+			json_u64_or_null(zcs_bucket_hi(i));
+			printf(",%" PRIu64 "]", c->buckets[i]);
+			bfirst = 0;
+		}
+		printf("]}");
+	}
 	printf("\n]}\n");
 }
 
