@@ -17,7 +17,7 @@ READ_SRC := tools/segread.c shim/config.c
 STAT_SRC := tools/zcshim-stat.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*.h)
 
-PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcdemo \
+PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcstress $(B)/zcdemo \
          $(B)/test_unit $(B)/test_integration
 
 .PHONY: all deps demo test test-unit test-integration check-clang install uninstall clean
@@ -38,6 +38,9 @@ $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC)
 
 $(B)/zcapp: tests/apps/zcapp.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+$(B)/zcstress: tests/apps/zcstress.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
 $(B)/zcdemo: examples/zcdemo.c | $(B)

@@ -515,3 +515,64 @@ Test(stat, errors_are_one_line_with_exit_codes)
 	cr_assert_eq(stat_run("--help", NULL, NULL), 0);
 	cr_assert_not_null(strstr(proc.out, "Usage: zcshim-stat"));
 }
+
+/* ------------------------------------------------------------- load */
+
+/* zcstress under the shim: every message checked by the app, and the shim's
+ * counts equal to the app's own. ZCSHIM_STRESS_COUNT sets the messages per
+ * thread (make stress: 1,000,000; make test: 5,000). */
+static void stress(const char *pattern, const char *transport, const char *extra)
+{
+	const char *n = getenv("ZCSHIM_STRESS_COUNT");
+	char more[64];
+	snprintf(more, sizeof more, "%s", extra ? extra : "");
+	char *x1 = strtok(more, " "), *x2 = x1 ? strtok(NULL, " ") : NULL;
+	const char *argv[] = { "zcstress", "--pattern", pattern, "--transport", transport,
+			       "--threads", "8", "--count", n && *n ? n : "5000",
+			       x1, x2, NULL };
+	int rc = zc_run(&proc, 1, NULL, argv);
+	cr_assert_eq(rc, 0, "zcstress exited %d\nstdout:\n%s\nstderr:\n%s", rc, proc.out,
+		     proc.err);
+	cr_assert_str_empty(proc.err);
+	long payloads = zc_out_value(&proc, "payload_sends");
+	long small = zc_out_value(&proc, "small_payloads");
+	long headers = zc_out_value(&proc, "header_sends");
+	long eagain = zc_out_value(&proc, "eagain");
+	cr_assert_gt(payloads, 0);
+	read_segment();
+	cr_assert_eq(count_all(ZCS_OP_INIT_DATA, ZCS_PATH_ZEROCOPY), (uint64_t)payloads);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED), (uint64_t)small);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY), (uint64_t)(payloads - small));
+	/* --gc: each ffn, and main once at the end, zmq_send a note: app sends too */
+	long notes = extra && strstr(extra, "--gc") ? payloads + 1 : 0;
+	cr_assert_eq(count_all(ZCS_OP_SEND, ZCS_PATH_COPY), (uint64_t)(headers + notes));
+	cr_assert_eq(snap->sum.failed[ZCS_OP_MSG_SEND] + snap->sum.failed[ZCS_OP_SEND],
+		     (uint64_t)eagain);
+	/* each buffer followed to its ffn, or counted as untracked */
+	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED) +
+			     count_all(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY) + snap->sum.hold_untracked,
+		     (uint64_t)payloads);
+	cr_assert_eq(ffn_threads() + snap->sum.hold_untracked, (uint64_t)payloads);
+}
+
+TestSuite(load, .init = setup, .fini = teardown, .timeout = 1800);
+
+Test(load, pushpull_inproc) { stress("pushpull", "inproc", NULL); }
+Test(load, pushpull_ipc) { stress("pushpull", "ipc", NULL); }
+Test(load, pushpull_tcp) { stress("pushpull", "tcp", NULL); }
+Test(load, router_dealer_ipc) { stress("router", "ipc", NULL); }
+Test(load, pubsub_inproc) { stress("pubsub", "inproc", NULL); }
+Test(load, pub_without_subscriber_drops_and_frees_in_the_send)
+{
+	stress("pubnosub", "inproc", NULL);
+	cr_assert_eq(zc_out_value(&proc, "received"), 0);
+}
+Test(load, hwm_pressure_with_dontwait_tcp)
+{
+	stress("pushpull", "tcp", "--dontwait");
+	cr_assert_gt(zc_out_value(&proc, "eagain"), 0, "no EAGAIN: no pressure was made");
+}
+Test(load, ffn_sends_under_a_mutex_while_senders_hit_the_hwm)
+{
+	stress("pushpull", "inproc", "--gc --dontwait");
+}
