@@ -20,7 +20,7 @@ HDRS     := $(wildcard shim/*.h tools/*.h)
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcstress $(B)/zcdemo \
          $(B)/test_unit $(B)/test_integration
 
-.PHONY: all deps demo test test-unit test-integration check-clang install uninstall clean
+.PHONY: all deps demo test test-asan test-tsan valgrind stress check-clang install uninstall clean
 
 all: $(PROGS)
 
@@ -67,6 +67,44 @@ demo: deps
 test: all check-clang
 	./$(B)/test_unit --jobs 2
 	./$(B)/test_integration --jobs 2
+	$(MAKE) test-asan test-tsan
+
+# ---- sanitizers and valgrind (issue 5: the shim must never harm its host)
+
+TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcstress \
+             $(B)/test_unit $(B)/test_integration
+ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
+LIBTSAN   = $(shell $(CC) -print-file-name=libtsan.so)
+
+# Everything, the apps and libzmq's callers included, under ASan+UBSan. The
+# runtime is preloaded before the shim so it comes first, as ASan requires.
+test-asan:
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer $(ASAN)" \
+	  LDFLAGS="$(ASAN)" $(subst $(B)/,build-asan/,$(TEST_PROGS))
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
+	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_unit --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
+	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_integration --jobs 2
+
+# The shim under ThreadSanitizer, inside the uninstrumented thread stress
+# (libzmq is not instrumented, so only the shim's own memory is watched).
+test-tsan: all
+	$(MAKE) B=build-tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	  build-tsan/libzcshim.so
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ZCSHIM_TEST_SHIM=$(CURDIR)/build-tsan/libzcshim.so ZCSHIM_TEST_PRELOAD_FIRST=$(LIBTSAN) \
+	  ./$(B)/test_integration --jobs 1 --filter 'load/*'
+
+# The integration tests' apps under valgrind's memcheck: 0 errors, 0 leaks.
+valgrind: all
+	ZCSHIM_STRESS_COUNT=300 \
+	ZCSHIM_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  ./$(B)/test_integration --jobs 2
+
+# The load tests at full size: 8 threads x 1,000,000 messages each.
+stress: all
+	ZCSHIM_STRESS_COUNT=1000000 ./$(B)/test_integration --jobs 1 --filter 'load/*'
 
 # The shim must also build warning-free with clang.
 check-clang: | $(B)
@@ -85,6 +123,6 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libzcshim.so $(DESTDIR)$(PREFIX)/bin/zcshim-stat
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan build-tsan build-fuzz
 
 -include bench/bench.mk

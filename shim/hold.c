@@ -74,12 +74,14 @@ int zcs_on_zmq_thread(void)
 void zcs_hold_trampoline(void *data, void *hint)
 {
 	int saved_errno = errno;
-	uint64_t freed = zcs_ticks();
 	struct zcs_hold *h = hint;
+	zcs_handoff_recv(h); /* first: it also orders the shim's init before us */
+	uint64_t freed = zcs_ticks();
 	zmq_free_fn *ffn = h->ffn;
 	void *app_hint = h->hint;
 	uint64_t t0 = h->t0_ticks, bytes = h->bytes;
-	unsigned path = h->converted ? ZCS_PATH_CONVERTED : ZCS_PATH_ZEROCOPY;
+	unsigned path = __atomic_load_n(&h->converted, __ATOMIC_RELAXED) ? ZCS_PATH_CONVERTED
+									  : ZCS_PATH_ZEROCOPY;
 	unsigned kind = zcs_tls.depth       ? ZCS_FFN_IN_SEND
 			: zcs_on_zmq_thread() ? ZCS_FFN_IO
 			: zcs_thread_id() == h->thread_id ? ZCS_FFN_OWN

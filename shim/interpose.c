@@ -241,6 +241,7 @@ EXPORT int zmq_msg_init_data(zmq_msg_t *msg, void *data, size_t size,
 		h->bytes = size;
 		h->thread_id = zcs_thread_id();
 		h->converted = 0;
+		zcs_handoff_send(h);
 		rc = real_zmq_msg_init_data(msg, data, size, zcs_hold_trampoline, h);
 		if (rc != 0) {
 			int saved = errno;
@@ -312,7 +313,7 @@ static int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
 	} else {
 		struct zcs_hold *h = zcs_hold_of(msg);
 		if (h)
-			h->converted = 1;
+			__atomic_store_n(&h->converted, 1, __ATOMIC_RELAXED);
 		real_zmq_msg_close(msg);
 		real_zmq_msg_init(msg);
 	}

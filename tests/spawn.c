@@ -44,10 +44,18 @@ void zc_start(struct zc_proc *p, int preload, const char *const env[],
 	for (char **e = environ; *e && n < 400; e++)
 		if (strncmp(*e, "ZCSHIM_", 7) != 0 && strncmp(*e, "LD_PRELOAD=", 11) != 0)
 			envp[n++] = *e;
-	static __thread char preload_var[4200];
+	/* Knobs for the sanitizer and valgrind runs (see the Makefile):
+	 * ZCSHIM_TEST_SHIM replaces the shim, ZCSHIM_TEST_PRELOAD_FIRST puts a
+	 * sanitizer runtime before it, ZCSHIM_TEST_WRAPPER runs our programs
+	 * under a tool. */
+	const char *shim = getenv("ZCSHIM_TEST_SHIM");
+	const char *first = getenv("ZCSHIM_TEST_PRELOAD_FIRST");
+	const char *wrapper = getenv("ZCSHIM_TEST_WRAPPER");
+	static __thread char preload_var[8400];
 	if (preload) {
-		snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s",
-			 zc_build("libzcshim.so"));
+		snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s%s%s",
+			 first && *first ? first : "", first && *first ? ":" : "",
+			 shim && *shim ? shim : zc_build("libzcshim.so"));
 		envp[n++] = preload_var;
 	}
 	for (size_t i = 0; env && env[i] && n < 510; i++)
@@ -64,9 +72,21 @@ void zc_start(struct zc_proc *p, int preload, const char *const env[],
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
 	char prog[4096];
 	snprintf(prog, sizeof prog, "%s", argv[0][0] == '/' ? argv[0] : zc_build(argv[0]));
-	int rc = posix_spawn(&p->pid, prog, &fa, NULL, (char *const *)argv, envp);
+	const char *args[64];
+	size_t a = 0;
+	char words[1024];
+	if (preload && wrapper && *wrapper && argv[0][0] != '/') {
+		snprintf(words, sizeof words, "%s", wrapper);
+		for (char *w = strtok(words, " "); w && a < 32; w = strtok(NULL, " "))
+			args[a++] = w;
+	}
+	args[a++] = prog;
+	for (size_t i = 1; argv[i] && a < 63; i++)
+		args[a++] = argv[i];
+	args[a] = NULL;
+	int rc = posix_spawnp(&p->pid, args[0], &fa, NULL, (char *const *)args, envp);
 	posix_spawn_file_actions_destroy(&fa);
-	cr_assert_eq(rc, 0, "spawn %s: %s", prog, strerror(rc));
+	cr_assert_eq(rc, 0, "spawn %s: %s", args[0], strerror(rc));
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);

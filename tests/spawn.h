@@ -21,9 +21,12 @@ struct zc_proc {
  * until the fourth call after this one in the same thread. */
 const char *zc_build(const char *file);
 
-/* Start argv (argv[0] in the build dir) with env entries "K=V" added to a
- * copy of ours with every ZCSHIM_* and LD_PRELOAD removed; preload adds
- * LD_PRELOAD=<build>/libzcshim.so. */
+/* Start argv (argv[0] in the build dir unless absolute) with env entries
+ * "K=V" added to a copy of ours with every ZCSHIM_* and LD_PRELOAD removed;
+ * preload adds LD_PRELOAD=<build>/libzcshim.so. Environment knobs:
+ * ZCSHIM_TEST_SHIM (another shim), ZCSHIM_TEST_PRELOAD_FIRST (preloaded
+ * before it: a sanitizer runtime), ZCSHIM_TEST_WRAPPER (a command, e.g.
+ * valgrind, that runs our own programs when preloaded). */
 void zc_start(struct zc_proc *p, int preload, const char *const env[],
 	      const char *const argv[]);
 

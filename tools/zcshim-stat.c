@@ -116,7 +116,7 @@ static int list(void)
 static void print_table(const struct zcs_snapshot *s)
 {
 	const struct zcs_header *h = &s->hdr;
-	char thr[24], zmq[24], a[24], b[24], c[24], d[24], cls[40];
+	char thr[24], zmq[24], a[24], b[24], c[24], d[24], cls[64];
 	zcs_format_size(h->threshold_bytes, thr, sizeof thr);
 	fmt_libzmq(h->libzmq_version, zmq, sizeof zmq);
 	printf("pid %d (%s): %s, mode %s, threshold %s, timing 1 call in %u, libzmq %s\n",
