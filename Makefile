@@ -20,7 +20,7 @@ HDRS     := $(wildcard shim/*.h tools/*.h)
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcstress $(B)/zcdemo \
          $(B)/test_unit $(B)/test_integration
 
-.PHONY: all deps demo test test-asan test-tsan valgrind stress check-clang install uninstall clean
+.PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz check-clang install uninstall clean
 
 all: $(PROGS)
 
@@ -46,9 +46,10 @@ $(B)/zcstress: tests/apps/zcstress.c | $(B)
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
-UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c
-$(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
+UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c \
+            tests/test_fuzz_replay.c tests/fuzz/target.c
+$(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h | $(B)
+	$(CC) $(BASE) -Itools -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 INTEG_SRC := tests/test_integration.c tests/spawn.c
 $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
@@ -101,6 +102,19 @@ valgrind: all
 	ZCSHIM_STRESS_COUNT=300 \
 	ZCSHIM_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  ./$(B)/test_integration --jobs 2
+
+# The segment reader under libFuzzer (clang), ASan and UBSan: 1,000,000 runs
+# from the seeds in tests/fuzz/seeds. Anything it finds lands in build-fuzz/;
+# copy it to tests/fuzz/regressions/, where make test replays it for ever.
+FUZZ_RUNS ?= 1000000
+build-fuzz/fuzz_segread: tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SRC) $(HDRS)
+	mkdir -p build-fuzz/corpus
+	clang $(BASE) -Itools -Itests -O1 -g -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SRC)
+
+fuzz: build-fuzz/fuzz_segread
+	./build-fuzz/fuzz_segread -runs=$(FUZZ_RUNS) -max_len=1024 -print_final_stats=1 \
+	  -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/seeds
 
 # The load tests at full size: 8 threads x 1,000,000 messages each.
 stress: all
