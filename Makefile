@@ -18,7 +18,7 @@ STAT_SRC := tools/zcshim-stat.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcstress $(B)/zcdemo \
-         $(B)/test_unit $(B)/test_integration
+         $(B)/zcplugin.so $(B)/zcdlopen $(B)/test_unit $(B)/test_integration
 
 .PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz check-clang install uninstall clean
 
@@ -42,6 +42,13 @@ $(B)/zcapp: tests/apps/zcapp.c | $(B)
 
 $(B)/zcstress: tests/apps/zcstress.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+$(B)/zcplugin.so: tests/apps/zcplugin.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
+
+# not linked against libzmq: it loads it at run time
+$(B)/zcdlopen: tests/apps/zcdlopen.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -ldl
 
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
@@ -73,7 +80,7 @@ test: all check-clang
 # ---- sanitizers and valgrind (issue 5: the shim must never harm its host)
 
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcstress \
-             $(B)/test_unit $(B)/test_integration
+             $(B)/zcplugin.so $(B)/zcdlopen $(B)/test_unit $(B)/test_integration
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
 LIBTSAN   = $(shell $(CC) -print-file-name=libtsan.so)

@@ -433,6 +433,111 @@ Test(shim, a_good_run_prints_nothing)
 	cr_assert_str_empty(proc.err);
 }
 
+/* ------------------------------------------------------------ faults */
+
+Test(shim, threads_made_before_and_after_the_first_call)
+{
+	const char *argv[] = { "zcapp", "threads", "--count", "300", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 601);
+	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED), 601);
+}
+
+/* libzmq reached only through a module dlopen'ed after start */
+static void plugin(const char *mode)
+{
+	const char *argv[] = { "zcdlopen", mode, zc_build("zcplugin.so"), NULL };
+	run_app(NULL, argv);
+	cr_assert_str_eq(proc.out, "ok\n");
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 50);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100000), 50);
+	cr_assert_eq(count(ZCS_OP_SEND_CONST, ZCS_PATH_CONST, 9), 1);
+	cr_assert_str_empty(proc.err);
+}
+
+Test(shim, libzmq_dlopened_late_rtld_global) { plugin("plugin-global"); }
+Test(shim, libzmq_dlopened_late_rtld_local) { plugin("plugin-local"); }
+
+Test(shim, libzmq_called_through_dlsym_is_not_harmed)
+{
+	/* the app bypasses the shim; libzmq's own PLT call from zmq_send_const
+	 * still lands in it, with libzmq out of the global scope */
+	const char *argv[] = { "zcdlopen", "direct", NULL };
+	run_app(NULL, argv);
+	cr_assert_str_eq(proc.out, "ok\n");
+	cr_assert_str_empty(proc.err);
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_INIT_DATA, ZCS_PATH_CONST, 9), 100);
+}
+
+Test(shim, odd_settings_never_change_what_the_app_sees)
+{
+	static const char *const settings[] = {
+		"ZCSHIM_THRESHOLD=-1", "ZCSHIM_THRESHOLD=99999999999999999999",
+		"ZCSHIM_THRESHOLD=64q", "ZCSHIM_THRESHOLD=", "ZCSHIM_MODE=", "ZCSHIM_MODE=OFF",
+		"ZCSHIM_SAMPLE=0", "ZCSHIM_SAMPLE=99999999999", "ZCSHIM_KEEP=2",
+		"ZCSHIM_THRESHOLD=1G", "ZCSHIM_THRESHOLD=max", "ZCSHIM_THRESHOLD=0",
+	};
+	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+		const char *env[] = { settings[i], NULL };
+		const char *argv[] = { "zcapp", "pushpull", "--sizes", "100,100000", "--count",
+				       "20", NULL };
+		int rc = zc_run(&proc, 1, env, argv);
+		cr_assert_eq(rc, 0, "%s: exit %d: %s", settings[i], rc, proc.err);
+		char *nl = strchr(proc.err, '\n');
+		cr_assert(!nl || nl[1] == '\0', "%s: more than one line: %s", settings[i],
+			  proc.err);
+		int bad = strchr(settings[i], '=')[1] && !strstr(settings[i], "1G") &&
+			  !strstr(settings[i], "max") && strcmp(settings[i], "ZCSHIM_THRESHOLD=0");
+		cr_assert_eq(proc.err[0] != '\0', bad, "%s: stderr '%s'", settings[i], proc.err);
+		read_segment();
+		uint64_t converted = count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED);
+		if (strstr(settings[i], "=0") && strstr(settings[i], "THRESHOLD"))
+			cr_assert_eq(converted, 0, "threshold 0 converts nothing");
+		else if (strstr(settings[i], "=1G") || strstr(settings[i], "=max"))
+			cr_assert_eq(converted, 40, "%s converts all", settings[i]);
+		else
+			cr_assert_eq(converted, 20, "%s: the 100 B ones, by default", settings[i]);
+	}
+}
+
+/* /dev/shm replaced, in a private mount namespace, by one that is full or
+ * read-only: the app runs as without the shim, and one line says why. */
+static void shm_trouble(const char *mount_opts, const char *why)
+{
+	char script[512];
+	snprintf(script, sizeof script,
+		 "mount -t tmpfs -o %s tmpfs /dev/shm && "
+		 "dd if=/dev/zero of=/dev/shm/filler bs=64k count=64 2>/dev/null; "
+		 "exec \"$0\" pushpull --sizes 100,100000 --count 20",
+		 mount_opts);
+	const char *probe[] = { "/usr/bin/unshare", "--mount", "true", NULL };
+	if (access(probe[0], X_OK) != 0 || zc_run(&proc, 0, NULL, probe) != 0)
+		cr_skip_test("no private mount namespace here (needs root and unshare)");
+	const char *argv[] = { "/usr/bin/unshare", "--mount", "/bin/sh", "-c", script,
+			       zc_build("zcapp"), NULL };
+	int rc = zc_run(&proc, 1, NULL, argv);
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, proc.err);
+	cr_assert_not_null(strstr(proc.out, "ffn_missing=0 ffn_twice=0 ffn_in_init=0 ffn_in_send=20"),
+			   "conversion must go on: %s", proc.out);
+	cr_assert_eq(strncmp(proc.err, "zcshim: ", 8), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.err, why), "%s", proc.err);
+	char *nl = strchr(proc.err, '\n');
+	cr_assert(nl && nl[1] == '\0', "more than one line: %s", proc.err);
+}
+
+Test(shim, a_full_dev_shm_costs_the_app_nothing)
+{
+	shm_trouble("size=4m", "No space left on device");
+}
+
+Test(shim, a_read_only_dev_shm_costs_the_app_nothing)
+{
+	shm_trouble("ro", "Read-only file system");
+}
+
 /* ------------------------------------------------------- zcshim-stat */
 
 static int stat_run(const char *a1, const char *a2, const char *a3)

@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,4 +192,113 @@ Test(reader, start_time_is_field_22_even_with_odd_names)
 	cr_assert_eq(zcs_stat_start_ticks("garbage"), 0);
 	cr_assert_eq(zcs_stat_start_ticks("1 (x) S 1 2"), 0);
 	cr_assert_gt(zcs_proc_start_ticks("/proc/self/stat"), 0);
+}
+
+Test(reader, refuses_another_users_segment)
+{
+	char path[] = "/tmp/zcshim-test-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	close(fd);
+	uid_t other = geteuid() == 65534 ? 65533 : 65534;
+	if (chown(path, other, (gid_t)-1) != 0) {
+		unlink(path);
+		cr_skip_test("cannot chown as uid %u: needs root", (unsigned)geteuid());
+	}
+	cr_assert_eq(zcs_read(path, snap, err, sizeof err), -1);
+	char want[64];
+	snprintf(want, sizeof want, "owned by uid %u", (unsigned)other);
+	cr_assert_not_null(strstr(err, want), "%s", err);
+	unlink(path);
+}
+
+/* A writer rewriting the file (valid, garbage, cut short, grown) while the
+ * reader reads it: each read succeeds or fails cleanly, never crashes. */
+struct rewriter {
+	const char *path;
+	volatile int stop;
+};
+
+static void *rewrite(void *arg)
+{
+	struct rewriter *r = arg;
+	unsigned char junk[4096];
+	for (unsigned i = 0; !r->stop; i++) {
+		int fd = open(r->path, O_WRONLY);
+		if (fd < 0)
+			continue;
+		switch (i % 4) {
+		case 0: (void)!pwrite(fd, image, ZCS_SEGMENT_BYTES, 0); break;
+		case 1: memset(junk, (int)i, sizeof junk); (void)!pwrite(fd, junk, sizeof junk, 0); break;
+		case 2: (void)!ftruncate(fd, (off_t)(i * 7919 % ZCS_SEGMENT_BYTES)); break;
+		case 3: (void)!ftruncate(fd, (off_t)ZCS_SEGMENT_BYTES * 2); break;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+Test(reader, a_segment_rewritten_while_read)
+{
+	char path[] = "/tmp/zcshim-test-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	struct rewriter r = { path, 0 };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, rewrite, &r), 0);
+	int ok = 0, refused_ = 0;
+	for (int i = 0; i < 300; i++) {
+		if (zcs_read(path, snap, err, sizeof err) == 0)
+			ok++;
+		else
+			refused_++;
+	}
+	r.stop = 1;
+	pthread_join(t, NULL);
+	unlink(path);
+	cr_assert_eq(ok + refused_, 300);
+	cr_assert_gt(refused_, 0, "the rewriter never got in the way");
+}
+
+/* pid recycling: two segments of one pid, told apart by start time */
+Test(reader, a_recycled_pid_is_told_apart_by_start_time)
+{
+	uint64_t start = zcs_proc_start_ticks("/proc/self/stat");
+	cr_assert_gt(start, 1);
+	char older[128], newer[128];
+	snprintf(older, sizeof older, "/dev/shm/zcshim.%d.%llu.0", (int)getpid(),
+		 (unsigned long long)(start - 1));
+	snprintf(newer, sizeof newer, "/dev/shm/zcshim.%d.%llu.0", (int)getpid(),
+		 (unsigned long long)start);
+	hdr()->pid = getpid();
+	hdr()->state = ZCS_STATE_RUNNING;
+	hdr()->start_ticks = start - 1;
+	strcpy(hdr()->exe, "old");
+	int fd = open(older, O_CREAT | O_EXCL | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0, "%s", older);
+	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	close(fd);
+	hdr()->start_ticks = start;
+	strcpy(hdr()->exe, "new");
+	fd = open(newer, O_CREAT | O_EXCL | O_WRONLY, 0600);
+	cr_assert_geq(fd, 0, "%s", newer);
+	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	close(fd);
+
+	char pid[32];
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	int found = zcs_find(pid, snap, err, sizeof err);
+	unsigned live_new = snap->live;
+	char exe_new[64];
+	snprintf(exe_new, sizeof exe_new, "%s", snap->hdr.exe);
+	int read_old = zcs_read(older, snap, err, sizeof err);
+	unlink(older);
+	unlink(newer);
+	cr_assert_eq(found, 0, "%s", err);
+	cr_assert_str_eq(exe_new, "new");
+	cr_assert_eq(live_new, ZCS_LIVE_RUNNING);
+	cr_assert_eq(read_old, 0);
+	cr_assert_eq(snap->live, ZCS_LIVE_DEAD, "the pid's earlier process is gone");
 }

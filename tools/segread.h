@@ -52,8 +52,8 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	      char *err, size_t err_len);
 
 /* Read and parse the segment file at path (symlinks are refused, so are
- * files of other users unless the caller is root), then tell whether its
- * process still runs. out must come from zcs_snapshot_new(). */
+ * files of other users, root's included), then tell whether its process
+ * still runs. out must come from zcs_snapshot_new(). */
 int zcs_read(const char *path, struct zcs_snapshot *out, char *err, size_t err_len);
 
 struct zcs_snapshot *zcs_snapshot_new(void);

@@ -17,6 +17,8 @@
  *   zcapp eagain   [--sizes L]                  DONTWAIT on a peerless PUSH
  *   zcapp ffnsend  [--count N] [--sizes L]      ffn sends under a mutex (pyzmq)
  *   zcapp msgcopy  [--sizes L] [--count N]      zmq_msg_copy, send both
+ *   zcapp threads  [--count N]                  threads made before and after
+ *                                               the shim's first call
  *
  * T: inproc (default) | ipc | tcp.  A: msg_send (default) | sendmsg | send |
  * send_const.  L: comma-separated byte sizes (default 100).
@@ -101,8 +103,9 @@ static int content_ok(long seq, const void *data, size_t bytes)
 
 static long new_buffer_id(void)
 {
-	CHECK(nbufs < MAX_BUFS, "too many buffers");
-	return nbufs++;
+	long id = __atomic_fetch_add(&nbufs, 1, __ATOMIC_RELAXED); /* several senders */
+	CHECK(id < MAX_BUFS, "too many buffers");
+	return id;
 }
 
 /* Buffers libzmq may read until the context is gone (constants). */
@@ -464,6 +467,59 @@ static void scenario_msgcopy(void)
 	check_ffns();
 }
 
+/* ---- threads: one made before the shim starts, one after ---- */
+
+struct sending_thread {
+	void *ctx;
+	long first_seq;
+	pthread_barrier_t *go;
+	pthread_t t;
+};
+
+static void *send_from_thread(void *arg)
+{
+	struct sending_thread *st = arg;
+	if (st->go)
+		pthread_barrier_wait(st->go); /* made early: wait for main's first send */
+	void *push = zmq_socket(st->ctx, ZMQ_PUSH);
+	zmq_connect(push, "inproc://threads");
+	for (long i = 0; i < opt.count; i++)
+		CHECK(send_one(push, st->first_seq + i, 100, 0) == 100, "thread send");
+	zmq_close(push);
+	return NULL;
+}
+
+static void scenario_threads(void)
+{
+	void *ctx = zmq_ctx_new();
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, 2);
+	struct sending_thread early = { ctx, 1, &go, 0 }, late = { ctx, 1 + opt.count, NULL, 0 };
+	pthread_create(&early.t, NULL, send_from_thread, &early); /* before any zmq call */
+	void *pull = zmq_socket(ctx, ZMQ_PULL);
+	zmq_bind(pull, "inproc://threads");
+	void *push = zmq_socket(ctx, ZMQ_PUSH);
+	zmq_connect(push, "inproc://threads");
+	CHECK(send_one(push, 0, 100, 0) == 100, "main send"); /* the shim's first call */
+	pthread_barrier_wait(&go);
+	pthread_create(&late.t, NULL, send_from_thread, &late);
+	long got = 0;
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	for (; got < 1 + 2 * opt.count && zmq_msg_recv(&m, pull, 0) >= 0; got++)
+		CHECK(zmq_msg_size(&m) == 100, "size");
+	zmq_msg_close(&m);
+	pthread_join(early.t, NULL);
+	pthread_join(late.t, NULL);
+	printf("sent=%ld received=%ld pid=%d\n", 1 + 2 * opt.count, got, (int)getpid());
+	CHECK(got == 1 + 2 * opt.count, "lost messages");
+	zmq_close(push);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+	pthread_barrier_destroy(&go);
+	check_ffns();
+}
+
 /* ---- fork: the child, a new process, sends on its own context ---- */
 
 static void fork_and_send_again(void)
@@ -528,7 +584,8 @@ int main(int argc, char **argv)
 		if (opt.exec_after) {
 			fflush(stdout);
 			char *again[] = { "zcapp", "pushpull", "--sizes", "300", "--count", "20", NULL };
-			execv("/proc/self/exe", again);
+			/* argv[0], not /proc/self/exe, which under valgrind is valgrind */
+			execv(strchr(argv[0], '/') ? argv[0] : "/proc/self/exe", again);
 			CHECK(0, "exec: %s", strerror(errno));
 		}
 	}
@@ -536,6 +593,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(s, "eagain")) scenario_eagain();
 	else if (!strcmp(s, "ffnsend")) scenario_ffnsend();
 	else if (!strcmp(s, "msgcopy")) scenario_msgcopy();
+	else if (!strcmp(s, "threads")) scenario_threads();
 	else {
 		fprintf(stderr, "zcapp: unknown scenario %s\n", s);
 		return 2;
