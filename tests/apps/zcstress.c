@@ -178,6 +178,7 @@ struct sender {
 };
 
 static void *receiver_ready[MAX_THREADS]; /* pubsub: set once a hello arrived */
+static uint32_t received_of[MAX_THREADS]; /* pubsub: the receiver's progress */
 
 /* Send frame until it goes; with --dontwait, EAGAIN must leave it intact. */
 static void send_msg(struct sender *s, zmq_msg_t *m, int flags, const void *data,
@@ -225,7 +226,12 @@ static void *sender_main(void *arg)
 			usleep(1000);
 		}
 	}
+	int paced = !strcmp(opt.pattern, "pubsub");
 	for (uint32_t seq = 0; seq < opt.count; seq++) {
+		/* PUB has no back-pressure (a high-water mark drops): stay within
+		 * 2,000 messages of the receiver so memory stays bounded */
+		while (paced && seq - __atomic_load_n(&received_of[s->t], __ATOMIC_RELAXED) > 2000)
+			usleep(100);
 		size_t bytes = size_of(s->t, seq);
 		unsigned char *buf = malloc(bytes);
 		for (size_t i = 0; i < bytes; i++)
@@ -299,8 +305,10 @@ static void receive_all(struct receiver *r)
 		const unsigned char *p = zmq_msg_data(&body);
 		for (size_t i = 0; ok && i < h.bytes; i++)
 			ok = p[i] == byte_of(h.thread, h.seq, i);
-		if (h.thread < (uint32_t)opt.threads)
+		if (h.thread < (uint32_t)opt.threads) {
 			r->next[h.thread] = h.seq + 1;
+			__atomic_store_n(&received_of[h.thread], h.seq + 1, __ATOMIC_RELAXED);
+		}
 		r->bad += !ok;
 		r->got++;
 	}
