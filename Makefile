@@ -72,10 +72,10 @@ demo: deps
 	$(MAKE) all
 	sh examples/demo.sh
 
+# Every suite, then one closing line adding them up ("N passed, M failed").
 test: all check-clang
-	./$(B)/test_unit --jobs 2
-	./$(B)/test_integration --jobs 2
-	$(MAKE) test-asan test-tsan
+	@sh tests/run-suites "./$(B)/test_unit --jobs 2" "./$(B)/test_integration --jobs 2" \
+	  "$(MAKE) --no-print-directory test-asan" "$(MAKE) --no-print-directory test-tsan"
 
 # ---- sanitizers and valgrind (issue 5: the shim must never harm its host)
 
