@@ -106,7 +106,7 @@ test-tsan: all
 
 # The integration tests' apps under valgrind's memcheck: 0 errors, 0 leaks.
 valgrind: all
-	ZCSHIM_STRESS_COUNT=300 \
+	ZCSHIM_STRESS_COUNT=300 ZCSHIM_TEST_TIMEOUT=300 \
 	ZCSHIM_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  ./$(B)/test_integration --jobs 2
 
@@ -125,7 +125,8 @@ fuzz: build-fuzz/fuzz_segread
 
 # The load tests at full size: 8 threads x 1,000,000 messages each.
 stress: all
-	ZCSHIM_STRESS_COUNT=1000000 ./$(B)/test_integration --jobs 1 --filter 'load/*'
+	ZCSHIM_STRESS_COUNT=1000000 ZCSHIM_TEST_TIMEOUT=1500 \
+	  ./$(B)/test_integration --jobs 1 --filter 'load/*'
 
 # The shim must also build warning-free with clang.
 check-clang: | $(B)

@@ -82,18 +82,36 @@ static uint32_t sample_every = 1;
 
 /* ------------------------------------------------------------------ init */
 
-static void *resolve(const char *name)
+/* The code that made the first intercepted call: see resolve(). */
+static const void *first_caller;
+
+/* libzmq loaded RTLD_LOCAL, as a dependency of a dlopen'ed module (a Python
+ * extension), is loaded but not "next" in the global scope. It is in the
+ * scope of the module that calls it, though, so look it up through a handle
+ * of the first caller's module, and only then through libzmq's own. (A
+ * NOLOAD dlopen of libzmq itself, a mere dependency, makes the dynamic
+ * linker build a search list it then loses: 152 bytes, definitely lost.)
+ * The handle is never closed: our real_ pointers point into libzmq, which
+ * must not be unloaded under them. */
+static void *resolve(const char *name, int required)
 {
+	static void *caller_module, *libzmq;
+	static int tried_caller, tried_libzmq;
 	void *p = dlsym(RTLD_NEXT, name);
-	if (!p) {
-		/* libzmq loaded RTLD_LOCAL by a dlopen'ed module is not "next"
-		 * in the global scope, but it is loaded. */
-		void *h = dlopen("libzmq.so.5", RTLD_LAZY | RTLD_NOLOAD);
-		if (h) {
-			p = dlsym(h, name);
-			dlclose(h);
-		}
+	if (!p && !tried_caller) {
+		Dl_info info;
+		tried_caller = 1;
+		if (first_caller && dladdr(first_caller, &info) && info.dli_fname)
+			caller_module = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
 	}
+	if (!p && caller_module)
+		p = dlsym(caller_module, name);
+	if (!p && required && !tried_libzmq) {
+		tried_libzmq = 1; /* the caller's scope has no libzmq: last resort */
+		libzmq = dlopen("libzmq.so.5", RTLD_LAZY | RTLD_NOLOAD);
+	}
+	if (!p && libzmq)
+		p = dlsym(libzmq, name);
 	return p;
 }
 
@@ -110,21 +128,21 @@ static void after_fork_child(void)
 static void init(void)
 {
 	zcs_tls.depth++;
-	*(void **)&real_zmq_msg_init_data = resolve("zmq_msg_init_data");
-	*(void **)&real_zmq_send = resolve("zmq_send");
-	*(void **)&real_zmq_send_const = resolve("zmq_send_const");
-	*(void **)&real_zmq_msg_send = resolve("zmq_msg_send");
-	*(void **)&real_zmq_sendmsg = resolve("zmq_sendmsg");
-	*(void **)&real_zmq_msg_init = resolve("zmq_msg_init");
-	*(void **)&real_zmq_msg_init_size = resolve("zmq_msg_init_size");
-	*(void **)&real_zmq_msg_close = resolve("zmq_msg_close");
-	*(void **)&real_zmq_msg_data = resolve("zmq_msg_data");
-	*(void **)&real_zmq_msg_size = resolve("zmq_msg_size");
-	*(void **)&real_zmq_version = resolve("zmq_version");
-	*(void **)&real_zmq_msg_routing_id = resolve("zmq_msg_routing_id");
-	*(void **)&real_zmq_msg_set_routing_id = resolve("zmq_msg_set_routing_id");
-	*(void **)&real_zmq_msg_group = resolve("zmq_msg_group");
-	*(void **)&real_zmq_msg_set_group = resolve("zmq_msg_set_group");
+	*(void **)&real_zmq_msg_init_data = resolve("zmq_msg_init_data", 1);
+	*(void **)&real_zmq_send = resolve("zmq_send", 1);
+	*(void **)&real_zmq_send_const = resolve("zmq_send_const", 1);
+	*(void **)&real_zmq_msg_send = resolve("zmq_msg_send", 1);
+	*(void **)&real_zmq_sendmsg = resolve("zmq_sendmsg", 1);
+	*(void **)&real_zmq_msg_init = resolve("zmq_msg_init", 1);
+	*(void **)&real_zmq_msg_init_size = resolve("zmq_msg_init_size", 1);
+	*(void **)&real_zmq_msg_close = resolve("zmq_msg_close", 1);
+	*(void **)&real_zmq_msg_data = resolve("zmq_msg_data", 1);
+	*(void **)&real_zmq_msg_size = resolve("zmq_msg_size", 1);
+	*(void **)&real_zmq_version = resolve("zmq_version", 1);
+	*(void **)&real_zmq_msg_routing_id = resolve("zmq_msg_routing_id", 0);
+	*(void **)&real_zmq_msg_set_routing_id = resolve("zmq_msg_set_routing_id", 0);
+	*(void **)&real_zmq_msg_group = resolve("zmq_msg_group", 0);
+	*(void **)&real_zmq_msg_set_group = resolve("zmq_msg_set_group", 0);
 
 	struct zcs_config cfg;
 	char warn[400];
@@ -177,12 +195,13 @@ __attribute__((destructor)) static void fini(void)
 /* Should this call be recorded (and maybe converted)? Not when off; not when
  * nested in our own frame; not on a libzmq thread unless it runs the app's
  * ffn: there the only callers are libzmq's own (socket monitor events). */
-static inline int active(void)
+static inline __attribute__((always_inline)) int active(void)
 {
 	if (zcs_tls.depth)
 		return 0;
 	if (__builtin_expect(!__atomic_load_n(&inited, __ATOMIC_ACQUIRE), 0)) {
 		int saved = errno;
+		first_caller = __builtin_return_address(0);
 		pthread_once(&init_once, init);
 		errno = saved;
 	}
