@@ -14,7 +14,12 @@ SHIM_SRC := shim/interpose.c shim/hold.c shim/segment.c shim/config.c \
             shim/clock.c shim/zmqmsg.c shim/warn.c
 SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
 READ_SRC := tools/segread.c shim/config.c
-STAT_SRC := tools/zcshim-stat.c $(READ_SRC)
+# zcshim-stat: the command, then one file per output format or feature.
+STAT_LIB := tools/fmt.c tools/load.c tools/baseline.c tools/outfile.c tools/json.c \
+            tools/out_table.c tools/out_json.c tools/out_csv.c tools/out_prom.c \
+            tools/watch.c tools/recommend.c tools/compare.c tools/clean.c $(READ_SRC)
+STAT_SRC := tools/zcshim-stat.c $(STAT_LIB)
+RUN_SRC  := tools/zcshim-run.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcdemo \
@@ -35,7 +40,7 @@ $(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
 	  -o $@ $(SHIM_SRC) -ldl -lpthread
 
 $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC)
+	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
 
 $(B)/zcapp: tests/apps/zcapp.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
