@@ -22,7 +22,7 @@ STAT_SRC := tools/zcshim-stat.c $(STAT_LIB)
 RUN_SRC  := tools/zcshim-run.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*.h)
 
-PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcdemo \
+PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcload $(B)/zcdemo \
          $(B)/test_unit $(B)/test_integration
 
 .PHONY: all deps demo test test-unit test-integration check-clang install uninstall clean
@@ -42,7 +42,14 @@ $(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
 $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
 
+# zcshim-run looks for the library beside itself, in ../lib, then here.
+$(B)/zcshim-run: $(RUN_SRC) $(HDRS) | $(B)
+	$(CC) $(BASE) '-DZCS_LIBDIR="$(PREFIX)/lib"' $(CFLAGS) $(LDFLAGS) -o $@ $(RUN_SRC)
+
 $(B)/zcapp: tests/apps/zcapp.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+$(B)/zcload: tests/apps/zcload.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
 $(B)/zcdemo: examples/zcdemo.c | $(B)

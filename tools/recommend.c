@@ -2,9 +2,11 @@
  * recommend.c - --recommend: which threshold the app's own histograms argue
  * for.
  *
- * Per size class, the cost of a message on each path, as the mean of its
- * timed calls (time_ns_sum / timed: the mean, outliers included, is what a
- * path costs in total):
+ * Per size class, the cost of a message on each path, as the interquartile
+ * mean of its timed calls (the mean of the middle half, from the buckets):
+ * a send that blocked on the high-water mark, or a thread that was
+ * preempted, says nothing about the path, and one such call in a thousand
+ * would move a plain mean more than the path does.
  *   zero-copy: zmq_msg_send/zmq_sendmsg on the zerocopy path, plus
  *              zmq_msg_init_data, which the app calls only to go zero-copy;
  *   copy:      zmq_send/zmq_msg_send/zmq_sendmsg on the copy path (libzmq
@@ -16,7 +18,10 @@
  * An app rarely sends one size both ways, so, as UCX does for its zero-copy
  * thresholds, each path's cost is modelled as a fixed per-message cost plus a
  * per-byte cost, fitted by least squares over the size classes it has data
- * for (x: the class's mean message size, y: its mean cost). Where the two
+ * for (x: the class's mean message size, y: its cost). Sizes span six
+ * decades, so plain least squares would let the largest class set the
+ * fixed cost too; residuals are weighed relative to the cost (weights
+ * 1/y^2), so every class counts alike. Where the two
  * lines cross is where zero-copy starts to pay: the suggested
  * ZCSHIM_THRESHOLD, rounded to whole k or M. Without two classes on each
  * path, classes measured on both paths decide alone; without those either,
@@ -35,15 +40,21 @@ int rec_fit(const double *x, const double *y, size_t n, struct rec_line *out)
 	memset(out, 0, sizeof *out);
 	if (n < 2)
 		return -1;
-	double mx = 0, my = 0;
-	for (size_t i = 0; i < n; i++)
-		mx += x[i], my += y[i];
-	mx /= (double)n;
-	my /= (double)n;
+	/* weights 1/y^2: minimise relative, not absolute, residuals */
+	double w_sum = 0, mx = 0, my = 0;
+	for (size_t i = 0; i < n; i++) {
+		double w = y[i] > 0 ? 1 / (y[i] * y[i]) : 1;
+		w_sum += w;
+		mx += w * x[i];
+		my += w * y[i];
+	}
+	mx /= w_sum;
+	my /= w_sum;
 	double sxx = 0, sxy = 0;
 	for (size_t i = 0; i < n; i++) {
-		sxx += (x[i] - mx) * (x[i] - mx);
-		sxy += (x[i] - mx) * (y[i] - my);
+		double w = y[i] > 0 ? 1 / (y[i] * y[i]) : 1;
+		sxx += w * (x[i] - mx) * (x[i] - mx);
+		sxy += w * (x[i] - mx) * (y[i] - my);
 	}
 	if (!(sxx > 0))
 		return -1;
@@ -64,21 +75,13 @@ static uint64_t round_size(double bytes)
 	return (uint64_t)llround(bytes / unit) * (uint64_t)unit;
 }
 
-struct acc {
-	uint64_t count, bytes, timed, time_ns_sum;
-};
+/* The cost of a path: the interquartile mean of its timed calls. */
+#define COST_LO_Q 0.25
+#define COST_HI_Q 0.75
 
-static void acc_add(struct acc *a, const struct zcs_cell *c)
+static double cost_ns(const struct zcs_cell *c)
 {
-	a->count += c->count;
-	a->bytes += c->bytes;
-	a->timed += zcs_cell_timed(c);
-	a->time_ns_sum += c->time_ns_sum;
-}
-
-static double mean_ns(const struct acc *a)
-{
-	return a->timed ? (double)a->time_ns_sum / (double)a->timed : 0;
+	return zcs_cell_mid_mean_ns(c, COST_LO_Q, COST_HI_Q);
 }
 
 /* From the classes measured on both paths: the lowest class from which
@@ -116,7 +119,8 @@ static void decide_by_classes(struct rec_result *r)
 
 void rec_compute(const struct zcs_snapshot *s, struct rec_result *r)
 {
-	struct acc zc_send[ZCS_NSIZES], zc_init[ZCS_NSIZES], cp[ZCS_NSIZES];
+	/* merged per size class: static, as a zcs_cell is 1.2 kB */
+	static struct zcs_cell zc_send[ZCS_NSIZES], zc_init[ZCS_NSIZES], cp[ZCS_NSIZES];
 	memset(r, 0, sizeof *r);
 	memset(zc_send, 0, sizeof zc_send);
 	memset(zc_init, 0, sizeof zc_init);
@@ -128,12 +132,12 @@ void rec_compute(const struct zcs_snapshot *s, struct rec_result *r)
 			continue;
 		int msg_op = x.op == ZCS_OP_MSG_SEND || x.op == ZCS_OP_SENDMSG;
 		if (msg_op && x.path == ZCS_PATH_ZEROCOPY)
-			acc_add(&zc_send[k], x.cell);
+			zcs_cell_add(&zc_send[k], x.cell);
 		else if (x.op == ZCS_OP_INIT_DATA && x.path == ZCS_PATH_ZEROCOPY)
-			acc_add(&zc_init[k], x.cell);
+			zcs_cell_add(&zc_init[k], x.cell);
 		else if ((msg_op || x.op == ZCS_OP_SEND) &&
 			 (x.path == ZCS_PATH_COPY || x.path == ZCS_PATH_CONVERTED))
-			acc_add(&cp[k], x.cell);
+			zcs_cell_add(&cp[k], x.cell);
 	}
 	double zx[ZCS_NSIZES], zy[ZCS_NSIZES], cx[ZCS_NSIZES], cy[ZCS_NSIZES];
 	size_t nz = 0, nc = 0;
@@ -144,16 +148,16 @@ void rec_compute(const struct zcs_snapshot *s, struct rec_result *r)
 		c->size_class = k;
 		if (zc_send[k].count) {
 			c->zc_bytes = (double)zc_send[k].bytes / (double)zc_send[k].count;
-			c->zc_ns = mean_ns(&zc_send[k]) + mean_ns(&zc_init[k]);
+			c->zc_ns = cost_ns(&zc_send[k]) + cost_ns(&zc_init[k]);
 			/* both calls must have been timed for their sum to mean anything */
-			c->zc_samples = zc_send[k].timed < zc_init[k].timed ? zc_send[k].timed
-									    : zc_init[k].timed;
+			uint64_t sends = zcs_cell_timed(&zc_send[k]), inits = zcs_cell_timed(&zc_init[k]);
+			c->zc_samples = sends < inits ? sends : inits;
 			c->zc_ok = c->zc_samples >= REC_MIN_SAMPLES;
 		}
 		if (cp[k].count) {
 			c->cp_bytes = (double)cp[k].bytes / (double)cp[k].count;
-			c->cp_ns = mean_ns(&cp[k]);
-			c->cp_samples = cp[k].timed;
+			c->cp_ns = cost_ns(&cp[k]);
+			c->cp_samples = zcs_cell_timed(&cp[k]);
 			c->cp_ok = c->cp_samples >= REC_MIN_SAMPLES;
 		}
 		if (c->zc_ok)
@@ -218,8 +222,9 @@ int recommend_run(FILE *f, const char *key)
 	zcs_format_size(h->threshold_bytes, thr, sizeof thr);
 	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s, timing 1 call in %u\n", h->pid,
 		h->exe, zcs_live_name(s->live), zcs_mode_name(h->mode), thr, h->sample_every);
-	fprintf(f, "mean cost per message; zero-copy = msg_send/sendmsg zerocopy + init_data, "
-		   "copy = send/msg_send/sendmsg copy or converted\n");
+	fprintf(f, "cost per message (interquartile mean of timed calls); zero-copy = "
+		   "msg_send/sendmsg zerocopy + init_data, copy = send/msg_send/sendmsg copy "
+		   "or converted\n");
 	fprintf(f, "%-11s %10s %9s %8s %9s %8s  %s\n", "size", "mean B", "zero-copy", "samples",
 		"copy", "samples", "cheaper");
 	for (size_t i = 0; i < r.ncls; i++) {
@@ -242,8 +247,8 @@ int recommend_run(FILE *f, const char *key)
 	}
 	if (!r.ncls)
 		fprintf(f, "(no sends recorded)\n");
-	fprintf(f, "fit, cost = fixed + per byte x size, least squares over size classes "
-		   "with >= %d samples:\n", REC_MIN_SAMPLES);
+	fprintf(f, "fit, cost = fixed + per byte x size (least squares, relative residuals, "
+		   "classes with >= %d samples):\n", REC_MIN_SAMPLES);
 	const struct rec_line *lines[2] = { &r.zc, &r.cp };
 	for (int i = 0; i < 2; i++) {
 		if (lines[i]->points >= 2)

@@ -296,6 +296,30 @@ uint64_t zcs_cell_max_ns(const struct zcs_cell *c)
 	return 0;
 }
 
+double zcs_cell_mid_mean_ns(const struct zcs_cell *c, double lo_q, double hi_q)
+{
+	uint64_t total = zcs_cell_timed(c);
+	if (!total || !(hi_q > lo_q))
+		return 0;
+	double lo_rank = lo_q * (double)total, hi_rank = hi_q * (double)total;
+	double sum = 0, weight = 0, seen = 0;
+	for (unsigned i = 0; i < ZCS_NBUCKETS; i++) {
+		if (!c->buckets[i])
+			continue;
+		double from = seen, to = seen + (double)c->buckets[i];
+		seen = to;
+		double a = from > lo_rank ? from : lo_rank, b = to < hi_rank ? to : hi_rank;
+		if (b <= a)
+			continue;
+		uint64_t lo = zcs_bucket_lo(i), hi = zcs_bucket_hi(i);
+		/* a bucket holds lo..hi-1 ns; the open last one only its start */
+		double mid = hi == UINT64_MAX ? (double)lo : ((double)lo + (double)(hi - 1)) / 2;
+		sum += (b - a) * mid;
+		weight += b - a;
+	}
+	return weight > 0 ? sum / weight : 0;
+}
+
 int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series *out)
 {
 	const size_t n = (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES;

@@ -78,6 +78,11 @@ int zcs_find(const char *pid_or_name, struct zcs_snapshot *out, char *err,
 uint64_t zcs_cell_timed(const struct zcs_cell *c);
 uint64_t zcs_cell_quantile_ns(const struct zcs_cell *c, double q);
 uint64_t zcs_cell_max_ns(const struct zcs_cell *c);
+/* Mean of the timed samples ranked between quantiles lo_q and hi_q, each
+ * taken at its bucket's midpoint: 0.25, 0.75 is the interquartile mean,
+ * which calls that blocked (high-water mark) or were preempted do not
+ * move. 0 if nothing was timed. */
+double zcs_cell_mid_mean_ns(const struct zcs_cell *c, double lo_q, double hi_q);
 
 /* One histogram: an op x path x size class with at least one call. Every
  * output format walks these; a later layout may add dimensions here. */

@@ -116,7 +116,8 @@ struct rec_result {
 	uint64_t threshold_bytes;  /* the suggestion, rounded (UINT64_MAX: max) */
 };
 
-/* Least squares through (x[i], y[i]); -1 with fewer than 2 distinct x. */
+/* Least squares through (x[i], y[i]), residuals relative to y (weights
+ * 1/y^2); -1 with fewer than 2 distinct x. */
 int rec_fit(const double *x, const double *y, size_t n, struct rec_line *out);
 /* Evidence, fits and suggestion from a snapshot's histograms. */
 void rec_compute(const struct zcs_snapshot *s, struct rec_result *r);
