@@ -23,7 +23,7 @@ RUN_SRC  := tools/zcshim-run.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcload $(B)/zcdemo \
-         $(B)/test_unit $(B)/test_integration
+         $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
 .PHONY: all deps demo test test-unit test-integration check-clang install uninstall clean
 
@@ -63,6 +63,14 @@ INTEG_SRC := tests/test_integration.c tests/spawn.c
 $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
 
+# zcshim-stat's formats and commands, run as a user runs them; links the
+# tool's own files (less main) for the parser and the --recommend model.
+STATT_SRC := tests/test_json.c tests/test_stat_formats.c tests/test_recommend.c \
+             tests/test_watch.c tests/test_tools.c tests/segimg.c tests/spawn.c
+$(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)
+	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(STATT_SRC) $(STAT_LIB) \
+	  $(CRIT_LIBS) -lutil -lm
+
 # Debian packages, installed only when missing (apt-get needs root or sudo).
 deps:
 	@sh tools/install-deps
@@ -76,22 +84,35 @@ demo: deps
 test: all check-clang
 	./$(B)/test_unit --jobs 2
 	./$(B)/test_integration --jobs 2
+	./$(B)/test_stat --jobs 2
 
 # The shim must also build warning-free with clang.
 check-clang: | $(B)
 	@if command -v clang >/dev/null; then \
 	  clang $(BASE) $(ZMQ_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden \
 	    -Wl,--version-script=shim/zcshim.map -o $(B)/libzcshim-clang.so $(SHIM_SRC) -ldl -lpthread && \
-	  clang $(BASE) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) && echo "clang build: clean"; \
+	  clang $(BASE) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) -lm && \
+	  clang $(BASE) -O2 -o $(B)/zcshim-run-clang $(RUN_SRC) && echo "clang build: clean"; \
 	else echo "clang not installed: skipping the clang build"; fi
 
-install: $(B)/libzcshim.so $(B)/zcshim-stat
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
+# After installing into a directory ld.so searches (/usr/local/lib is in
+# Debian's /etc/ld.so.conf.d/libc.conf), run ldconfig: then
+# LD_PRELOAD=libzcshim.so works without a path. See README "Install".
+MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
+MAN7 := $(DESTDIR)$(PREFIX)/share/man/man7
+install: $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(MAN1) $(MAN7)
 	install -m 0644 $(B)/libzcshim.so $(DESTDIR)$(PREFIX)/lib/libzcshim.so
 	install -m 0755 $(B)/zcshim-stat $(DESTDIR)$(PREFIX)/bin/zcshim-stat
+	install -m 0755 $(B)/zcshim-run $(DESTDIR)$(PREFIX)/bin/zcshim-run
+	install -m 0644 man/zcshim.7 $(MAN7)/zcshim.7
+	install -m 0644 man/zcshim-stat.1 $(MAN1)/zcshim-stat.1
+	install -m 0644 man/zcshim-run.1 $(MAN1)/zcshim-run.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libzcshim.so $(DESTDIR)$(PREFIX)/bin/zcshim-stat
+	rm -f $(DESTDIR)$(PREFIX)/lib/libzcshim.so $(DESTDIR)$(PREFIX)/bin/zcshim-stat \
+	  $(DESTDIR)$(PREFIX)/bin/zcshim-run $(MAN7)/zcshim.7 $(MAN1)/zcshim-stat.1 \
+	  $(MAN1)/zcshim-run.1
 
 clean:
 	rm -rf $(B)

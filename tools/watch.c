@@ -85,7 +85,7 @@ static void render(FILE *f, const struct zcs_snapshot *delta, const struct zcs_s
 		fputs("\033[H\033[2J", f);
 	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s    %s, last %.1fs\n", h->pid, h->exe,
 		zcs_live_name(now->live), zcs_mode_name(h->mode), thr, when, interval_s);
-	fprintf(f, "%-11s %10s %10s %6s %8s %8s %14s\n", "size", "msgs/s", "bytes/s", "conv%",
+	fprintf(f, "%-11s %10s %11s %6s %8s %8s %14s\n", "size", "msgs/s", "bytes/s", "conv%",
 		"p50", "p99", "total msgs");
 	struct class_row all;
 	memset(&all, 0, sizeof all);
