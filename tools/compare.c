@@ -63,11 +63,11 @@ static int read_file(const char *path, char **text, size_t *len)
 		buf = grown;
 		cap *= 2;
 	}
-	int bad = !buf || ferror(f);
+	const char *why = !buf ? "out of memory" : ferror(f) ? "read error" : NULL;
 	fclose(f);
-	if (bad) {
+	if (why) {
 		free(buf);
-		stat_err("%s: %s", path, buf ? "read error" : "out of memory");
+		stat_err("%s: %s", path, why);
 		return -1;
 	}
 	*text = buf;
