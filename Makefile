@@ -14,11 +14,17 @@ SHIM_SRC := shim/interpose.c shim/hold.c shim/segment.c shim/config.c \
             shim/clock.c shim/zmqmsg.c shim/warn.c
 SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
 READ_SRC := tools/segread.c shim/config.c
-STAT_SRC := tools/zcshim-stat.c $(READ_SRC)
+# zcshim-stat: the command, then one file per output format or feature.
+STAT_LIB := tools/fmt.c tools/load.c tools/baseline.c tools/outfile.c tools/json.c \
+            tools/out_table.c tools/out_json.c tools/out_csv.c tools/out_prom.c \
+            tools/watch.c tools/recommend.c tools/compare.c tools/clean.c $(READ_SRC)
+STAT_SRC := tools/zcshim-stat.c $(STAT_LIB)
+RUN_SRC  := tools/zcshim-run.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*.h)
 
-PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcstress $(B)/zcdemo \
-         $(B)/zcplugin.so $(B)/zcdlopen $(B)/test_unit $(B)/test_integration
+PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
+         $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcdemo \
+         $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
 .PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz check-clang install uninstall clean
 
@@ -35,7 +41,11 @@ $(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
 	  -o $@ $(SHIM_SRC) -ldl -lpthread
 
 $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC)
+	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
+
+# zcshim-run looks for the library beside itself, in ../lib, then here.
+$(B)/zcshim-run: $(RUN_SRC) $(HDRS) | $(B)
+	$(CC) $(BASE) '-DZCS_LIBDIR="$(PREFIX)/lib"' $(CFLAGS) $(LDFLAGS) -o $@ $(RUN_SRC)
 
 $(B)/zcapp: tests/apps/zcapp.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
@@ -50,6 +60,9 @@ $(B)/zcplugin.so: tests/apps/zcplugin.c | $(B)
 $(B)/zcdlopen: tests/apps/zcdlopen.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -ldl
 
+$(B)/zcload: tests/apps/zcload.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
@@ -61,6 +74,14 @@ $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h | $(B)
 INTEG_SRC := tests/test_integration.c tests/spawn.c
 $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
+
+# zcshim-stat's formats and commands, run as a user runs them; links the
+# tool's own files (less main) for the parser and the --recommend model.
+STATT_SRC := tests/test_json.c tests/test_stat_formats.c tests/test_recommend.c \
+             tests/test_watch.c tests/test_tools.c tests/segimg.c tests/spawn.c
+$(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)
+	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(STATT_SRC) $(STAT_LIB) \
+	  $(CRIT_LIBS) -lutil -lm
 
 # Debian packages, installed only when missing (apt-get needs root or sudo).
 deps:
@@ -75,12 +96,14 @@ demo: deps
 # Every suite, then one closing line adding them up ("N passed, M failed").
 test: all check-clang
 	@sh tests/run-suites "./$(B)/test_unit --jobs 2" "./$(B)/test_integration --jobs 2" \
+	  "./$(B)/test_stat --jobs 2" \
 	  "$(MAKE) --no-print-directory test-asan" "$(MAKE) --no-print-directory test-tsan"
 
 # ---- sanitizers and valgrind (issue 5: the shim must never harm its host)
 
-TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcapp $(B)/zcstress \
-             $(B)/zcplugin.so $(B)/zcdlopen $(B)/test_unit $(B)/test_integration
+TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
+             $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen \
+             $(B)/test_unit $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
 LIBTSAN   = $(shell $(CC) -print-file-name=libtsan.so)
@@ -94,6 +117,8 @@ test-asan:
 	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_unit --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
 	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_integration --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
+	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_stat --jobs 2
 
 # The shim under ThreadSanitizer, inside the uninstrumented thread stress
 # (libzmq is not instrumented, so only the shim's own memory is watched).
@@ -133,16 +158,28 @@ check-clang: | $(B)
 	@if command -v clang >/dev/null; then \
 	  clang $(BASE) $(ZMQ_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden \
 	    -Wl,--version-script=shim/zcshim.map -o $(B)/libzcshim-clang.so $(SHIM_SRC) -ldl -lpthread && \
-	  clang $(BASE) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) && echo "clang build: clean"; \
+	  clang $(BASE) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) -lm && \
+	  clang $(BASE) -O2 -o $(B)/zcshim-run-clang $(RUN_SRC) && echo "clang build: clean"; \
 	else echo "clang not installed: skipping the clang build"; fi
 
-install: $(B)/libzcshim.so $(B)/zcshim-stat
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
+# After installing into a directory ld.so searches (/usr/local/lib is in
+# Debian's /etc/ld.so.conf.d/libc.conf), run ldconfig: then
+# LD_PRELOAD=libzcshim.so works without a path. See README "Install".
+MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
+MAN7 := $(DESTDIR)$(PREFIX)/share/man/man7
+install: $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(MAN1) $(MAN7)
 	install -m 0644 $(B)/libzcshim.so $(DESTDIR)$(PREFIX)/lib/libzcshim.so
 	install -m 0755 $(B)/zcshim-stat $(DESTDIR)$(PREFIX)/bin/zcshim-stat
+	install -m 0755 $(B)/zcshim-run $(DESTDIR)$(PREFIX)/bin/zcshim-run
+	install -m 0644 man/zcshim.7 $(MAN7)/zcshim.7
+	install -m 0644 man/zcshim-stat.1 $(MAN1)/zcshim-stat.1
+	install -m 0644 man/zcshim-run.1 $(MAN1)/zcshim-run.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libzcshim.so $(DESTDIR)$(PREFIX)/bin/zcshim-stat
+	rm -f $(DESTDIR)$(PREFIX)/lib/libzcshim.so $(DESTDIR)$(PREFIX)/bin/zcshim-stat \
+	  $(DESTDIR)$(PREFIX)/bin/zcshim-run $(MAN7)/zcshim.7 $(MAN1)/zcshim-stat.1 \
+	  $(MAN1)/zcshim-run.1
 
 clean:
 	rm -rf $(B) build-asan build-tsan build-fuzz

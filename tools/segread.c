@@ -21,6 +21,18 @@
 /* Largest file we will read: a valid segment is ZCS_SEGMENT_BYTES. */
 #define MAX_READ (ZCS_SEGMENT_BYTES + (1u << 20))
 
+static const char *shm_dir = ZCS_SHM_DIR;
+
+void zcs_set_dir(const char *dir)
+{
+	shm_dir = dir && *dir ? dir : ZCS_SHM_DIR;
+}
+
+const char *zcs_dir(void)
+{
+	return shm_dir;
+}
+
 const char *zcs_live_name(unsigned live)
 {
 	static const char *const names[] = { "starting", "running", "exited", "dead",
@@ -43,7 +55,7 @@ int zcs_parse_name(const char *name, struct zcs_name *out)
 	if (slash)
 		snprintf(out->path, sizeof out->path, "%s", name);
 	else
-		snprintf(out->path, sizeof out->path, ZCS_SHM_DIR "/%s", name);
+		snprintf(out->path, sizeof out->path, "%s/%s", shm_dir, name);
 	out->pid = pid;
 	out->start_ticks = start;
 	out->seq = seq;
@@ -109,11 +121,13 @@ static unsigned liveness(const struct zcs_snapshot *s)
 		return s->live;
 	const struct zcs_header *h = &s->hdr;
 	/* exec() keeps pid and start time but skips exit handlers: the new
-	 * image made the next seq, and this one was never marked exited. */
+	 * image made the next seq, beside this one, which was never marked exited. */
 	char path[PATH_MAX];
 	struct stat st;
-	snprintf(path, sizeof path, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "%d.%llu.%u", h->pid,
-		 (unsigned long long)h->start_ticks, h->seq + 1);
+	const char *slash = strrchr(s->path, '/');
+	int dir_len = slash ? (int)(slash - s->path) : 1;
+	snprintf(path, sizeof path, "%.*s/" ZCS_SHM_PREFIX "%d.%llu.%u", dir_len,
+		 slash ? s->path : ".", h->pid, (unsigned long long)h->start_ticks, h->seq + 1);
 	if (lstat(path, &st) == 0)
 		return ZCS_LIVE_REPLACED;
 	snprintf(path, sizeof path, "/proc/%d/stat", h->pid);
@@ -189,11 +203,11 @@ static int newer_first(const void *a, const void *b)
 
 int zcs_list(struct zcs_name **names, size_t *n, char *err, size_t err_len)
 {
-	DIR *d = opendir(ZCS_SHM_DIR);
+	DIR *d = opendir(shm_dir);
 	*names = NULL;
 	*n = 0;
 	if (!d)
-		return ERR(ZCS_SHM_DIR ": %s", strerror(errno));
+		return ERR("%s: %s", shm_dir, strerror(errno));
 	size_t cap = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
@@ -244,8 +258,8 @@ int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_le
 	if (rc != 0) {
 		if (why[0] && by_pid)
 			return ERR("%s", why);
-		return ERR("no zcshim segment for %s %s in " ZCS_SHM_DIR,
-			   by_pid ? "pid" : "program", key);
+		return ERR("no zcshim segment for %s %s in %s", by_pid ? "pid" : "program",
+			   key, shm_dir);
 	}
 	return 0;
 }
@@ -284,6 +298,30 @@ uint64_t zcs_cell_max_ns(const struct zcs_cell *c)
 	return 0;
 }
 
+double zcs_cell_mid_mean_ns(const struct zcs_cell *c, double lo_q, double hi_q)
+{
+	uint64_t total = zcs_cell_timed(c);
+	if (!total || !(hi_q > lo_q))
+		return 0;
+	double lo_rank = lo_q * (double)total, hi_rank = hi_q * (double)total;
+	double sum = 0, weight = 0, seen = 0;
+	for (unsigned i = 0; i < ZCS_NBUCKETS; i++) {
+		if (!c->buckets[i])
+			continue;
+		double from = seen, to = seen + (double)c->buckets[i];
+		seen = to;
+		double a = from > lo_rank ? from : lo_rank, b = to < hi_rank ? to : hi_rank;
+		if (b <= a)
+			continue;
+		uint64_t lo = zcs_bucket_lo(i), hi = zcs_bucket_hi(i);
+		/* a bucket holds lo..hi-1 ns; the open last one only its start */
+		double mid = hi == UINT64_MAX ? (double)lo : ((double)lo + (double)(hi - 1)) / 2;
+		sum += (b - a) * mid;
+		weight += b - a;
+	}
+	return weight > 0 ? sum / weight : 0;
+}
+
 int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series *out)
 {
 	const size_t n = (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES;
@@ -311,4 +349,60 @@ uint64_t zcs_messages(const struct zcs_snapshot *s)
 			for (unsigned k = 0; k < ZCS_NSIZES; k++)
 				n += s->sum.cell[send_ops[o]][p][k].count;
 	return n;
+}
+
+void zcs_snapshot_sub(struct zcs_snapshot *out, const struct zcs_snapshot *a,
+		      const struct zcs_snapshot *b)
+{
+	const uint64_t *x = (const uint64_t *)&a->sum, *y = (const uint64_t *)&b->sum;
+	uint64_t *d = (uint64_t *)&out->sum;
+	const size_t words = sizeof(struct zcs_shard) / sizeof(uint64_t);
+	for (size_t i = 0; i < words; i++)
+		d[i] = x[i] > y[i] ? x[i] - y[i] : 0;
+	if (out != a) {
+		memcpy(out->path, a->path, sizeof out->path);
+		out->hdr = a->hdr;
+		out->live = a->live;
+	}
+}
+
+void zcs_cell_add(struct zcs_cell *dst, const struct zcs_cell *src)
+{
+	_Static_assert(sizeof(struct zcs_cell) % sizeof(uint64_t) == 0, "cell of u64");
+	uint64_t *d = (uint64_t *)dst;
+	const uint64_t *s = (const uint64_t *)src;
+	for (size_t i = 0; i < sizeof *dst / sizeof *d; i++)
+		d[i] += s[i];
+}
+
+int zcs_cell_add_bucket(struct zcs_cell *c, uint64_t upper_ns, uint64_t n)
+{
+	unsigned i = upper_ns == UINT64_MAX ? ZCS_NBUCKETS - 1
+		   : upper_ns == 0	    ? 0
+					    : zcs_bucket(upper_ns - 1);
+	if (zcs_bucket_hi(i) != upper_ns)
+		return -1;
+	c->buckets[i] += n;
+	return 0;
+}
+
+uint64_t zcs_cell_count_below(const struct zcs_cell *c, uint64_t ns)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < ZCS_NBUCKETS && zcs_bucket_hi(i) <= ns; i++)
+		n += c->buckets[i];
+	return n;
+}
+
+unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len)
+{
+	unsigned char *img = calloc(1, ZCS_SEGMENT_BYTES);
+	if (!img)
+		return NULL;
+	struct zcs_header h = s->hdr;
+	zcs_header_init_layout(&h);
+	memcpy(img, &h, sizeof h);
+	memcpy(img + ZCS_SHARDS_OFFSET, &s->sum, sizeof s->sum);
+	*len = ZCS_SEGMENT_BYTES;
+	return img;
 }

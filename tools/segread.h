@@ -59,7 +59,12 @@ int zcs_read(const char *path, struct zcs_snapshot *out, char *err, size_t err_l
 struct zcs_snapshot *zcs_snapshot_new(void);
 void zcs_snapshot_free(struct zcs_snapshot *s);
 
-/* All segment names in ZCS_SHM_DIR, newest process last. *names is
+/* Look for segments in dir instead of ZCS_SHM_DIR (segments copied from
+ * another machine, tests); NULL restores the default. dir is not copied. */
+void zcs_set_dir(const char *dir);
+const char *zcs_dir(void);
+
+/* All segment names in zcs_dir(), newest process last. *names is
  * malloc'd; free it. */
 int zcs_list(struct zcs_name **names, size_t *n, char *err, size_t err_len);
 
@@ -73,6 +78,11 @@ int zcs_find(const char *pid_or_name, struct zcs_snapshot *out, char *err,
 uint64_t zcs_cell_timed(const struct zcs_cell *c);
 uint64_t zcs_cell_quantile_ns(const struct zcs_cell *c, double q);
 uint64_t zcs_cell_max_ns(const struct zcs_cell *c);
+/* Mean of the timed samples ranked between quantiles lo_q and hi_q, each
+ * taken at its bucket's midpoint: 0.25, 0.75 is the interquartile mean,
+ * which calls that blocked (high-water mark) or were preempted do not
+ * move. 0 if nothing was timed. */
+double zcs_cell_mid_mean_ns(const struct zcs_cell *c, double lo_q, double hi_q);
 
 /* One histogram: an op x path x size class with at least one call. Every
  * output format walks these; a later layout may add dimensions here. */
@@ -88,5 +98,27 @@ int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series 
 
 /* Messages sent: successful calls of the four send operations. */
 uint64_t zcs_messages(const struct zcs_snapshot *s);
+
+/* out->sum = a->sum - b->sum counter by counter, never below 0 (a baseline
+ * from a corrupt file must not wrap); out->hdr and live are a's. out may be a. */
+void zcs_snapshot_sub(struct zcs_snapshot *out, const struct zcs_snapshot *a,
+		      const struct zcs_snapshot *b);
+
+/* dst += src, every field. For views that merge series (per size class). */
+void zcs_cell_add(struct zcs_cell *dst, const struct zcs_cell *src);
+
+/* Put n samples into the bucket whose exclusive upper bound is upper_ns
+ * (UINT64_MAX for the last), as printed in JSON; -1 if no bucket ends there. */
+int zcs_cell_add_bucket(struct zcs_cell *c, uint64_t upper_ns, uint64_t n);
+
+/* Samples timed below ns (ns a bucket bound: exact; otherwise the buckets
+ * that end at or below it). For cumulative exports. */
+uint64_t zcs_cell_count_below(const struct zcs_cell *c, uint64_t ns);
+
+/* A valid segment image holding s (its header, its sums in shard 0), which
+ * zcs_parse reads back as s. malloc'd, ZCS_SEGMENT_BYTES long; NULL if out
+ * of memory. Baselines are stored this way, so they are checked like
+ * segments and refused when the layout changes. */
+unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len);
 
 #endif

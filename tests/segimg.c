@@ -1,0 +1,153 @@
+/*
+ * segimg.c - see segimg.h.
+ */
+#include "segimg.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "histo.h"
+#include "procstart.h"
+
+struct zcs_header *seg_hdr(unsigned char *img)
+{
+	return (struct zcs_header *)img;
+}
+
+unsigned char *seg_new(int pid, unsigned state, const char *exe)
+{
+	unsigned char *img = calloc(1, ZCS_SEGMENT_BYTES);
+	cr_assert_not_null(img);
+	struct zcs_header *h = seg_hdr(img);
+	zcs_header_init_layout(h);
+	h->pid = pid ? pid : (int)getpid();
+	h->start_ticks = pid ? 12345 : zcs_proc_start_ticks("/proc/self/stat");
+	h->state = state;
+	h->mode = ZCS_MODE_PROFILE;
+	h->sample_every = 1;
+	h->threshold_bytes = 65536;
+	h->tsc_hz = 1000000000;
+	h->libzmq_version = 40304;
+	h->flags = ZCS_F_LAYOUT_KNOWN;
+	h->start_unix_ns = 1700000000000000000ull;
+	snprintf(h->exe, sizeof h->exe, "%s", exe);
+	return img;
+}
+
+static struct zcs_cell *cell(unsigned char *img, unsigned op, unsigned path, uint64_t bytes)
+{
+	/* shard 1: an owned shard, as most threads write */
+	struct zcs_shard *sh = (struct zcs_shard *)(img + ZCS_SHARDS_OFFSET) + 1;
+	return &sh->cell[op][path][zcs_size_class(bytes)];
+}
+
+void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
+	     uint64_t count, uint64_t ns)
+{
+	struct zcs_cell *c = cell(img, op, path, bytes);
+	c->count += count;
+	c->bytes += count * bytes;
+	c->time_ns_sum += count * ns;
+	c->buckets[zcs_bucket(ns)] += count;
+}
+
+void seg_put_spread(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
+		    uint64_t count, uint64_t ns)
+{
+	struct zcs_cell *c = cell(img, op, path, bytes);
+	c->count += count;
+	c->bytes += count * bytes;
+	for (uint64_t i = 0; i < count; i++) {
+		double f = count > 1 ? 0.9 + 0.2 * (double)i / (double)(count - 1) : 1.0;
+		uint64_t t = (uint64_t)((double)ns * f + 0.5);
+		c->time_ns_sum += t;
+		c->buckets[zcs_bucket(t)]++;
+	}
+}
+
+void seg_write(const unsigned char *img, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "%s", path);
+	size_t done = 0;
+	while (done < ZCS_SEGMENT_BYTES) {
+		ssize_t n = pwrite(fd, img + done, ZCS_SEGMENT_BYTES - done, (off_t)done);
+		cr_assert_gt(n, 0);
+		done += (size_t)n;
+	}
+	close(fd);
+}
+
+void seg_tmpdir(char *dir, size_t len)
+{
+	snprintf(dir, len, "/tmp/zcshim-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		unlink(path);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char sub[4096];
+		snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+		rm_tree(sub);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+void seg_rmdir(const char *dir)
+{
+	if (strncmp(dir, "/tmp/zcshim-test-", 17) == 0) /* never anything else */
+		rm_tree(dir);
+}
+
+int seg_dead_pid(void)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return (int)pid;
+}
+
+char *seg_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	size_t cap = 1 << 16, used = 0;
+	char *buf = malloc(cap);
+	size_t n;
+	while ((n = fread(buf + used, 1, cap - used - 1, f)) > 0) {
+		used += n;
+		if (cap - used < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	fclose(f);
+	buf[used] = '\0';
+	if (len)
+		*len = used;
+	return buf;
+}
+
+void seg_spit(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+}

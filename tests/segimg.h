@@ -1,0 +1,43 @@
+/*
+ * segimg.h - synthetic segments for the zcshim-stat tests: a valid image
+ * with chosen counts and timings, written to a file whose path the tool
+ * reads like a segment (any path with a '/'). Answers are then known
+ * exactly, which a real app's timings never are.
+ */
+#ifndef ZCSHIM_TESTS_SEGIMG_H
+#define ZCSHIM_TESTS_SEGIMG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zcshim_segment.h"
+
+/* A fresh image (ZCS_SEGMENT_BYTES) of process pid, or of this very process
+ * when pid is 0 (pid, start time: the reader then sees it running). */
+unsigned char *seg_new(int pid, unsigned state, const char *exe);
+struct zcs_header *seg_hdr(unsigned char *img);
+
+/* Record `count` calls of `bytes` each on op x path, timed at ns each. */
+void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
+	     uint64_t count, uint64_t ns);
+/* Same, timings spread evenly over ns +- 10 %, so that a mean taken from
+ * the buckets lands within a few percent of ns (one bucket is 25 % wide). */
+void seg_put_spread(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
+		    uint64_t count, uint64_t ns);
+
+/* Write (over, in place: a watcher may be reading it) to path. */
+void seg_write(const unsigned char *img, const char *path);
+
+/* A private temporary directory; seg_rmdir removes it and what it holds. */
+void seg_tmpdir(char *dir, size_t len);
+void seg_rmdir(const char *dir);
+
+/* The pid of a process that has exited and been reaped: dead for sure. */
+int seg_dead_pid(void);
+
+/* Read a whole file into a malloc'd NUL-terminated buffer. */
+char *seg_slurp(const char *path, size_t *len);
+/* Write text to path. */
+void seg_spit(const char *path, const char *text);
+
+#endif

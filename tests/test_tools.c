@@ -1,0 +1,386 @@
+/*
+ * test_tools.c - the commands around the views: --compare on two saved
+ * dumps, --reset (a baseline that never touches the app's segment),
+ * --clean (dead and exited segments only, and only ours), zcshim-run, and
+ * `make install` into a DESTDIR.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "histo.h"
+#include "json.h"
+#include "procstart.h"
+#include "segimg.h"
+#include "segread.h"
+#include "spawn.h"
+
+static struct zc_proc proc;
+static char dir[64];
+
+static void setup(void)
+{
+	seg_tmpdir(dir, sizeof dir);
+}
+
+static void teardown(void)
+{
+	seg_rmdir(dir);
+}
+
+TestSuite(tools, .init = setup, .fini = teardown, .timeout = 120);
+
+static int stat_argv(const char *const env[], const char *const argv[])
+{
+	return zc_run(&proc, 0, env, argv);
+}
+
+static void in_dir(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+/* ------------------------------------------------------------ compare */
+
+/* Save `zcshim-stat --json seg` as name in dir. */
+static void dump(const char *seg, const char *name)
+{
+	const char *argv[] = { "zcshim-stat", "--json", seg, NULL };
+	cr_assert_eq(stat_argv(NULL, argv), 0, "%s", proc.err);
+	char path[128];
+	in_dir(path, sizeof path, name);
+	seg_spit(path, proc.out);
+}
+
+Test(tools, compare_shows_both_runs_per_class_with_ratios)
+{
+	char seg[128], a[128], b[128];
+	/* A: profile, zero-copy at 2 us; B: convert, converted at 500 ns */
+	unsigned char *img = seg_new(201, ZCS_STATE_EXITED, "app");
+	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100, 1000, 2000);
+	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 1 << 20, 50, 9000);
+	in_dir(seg, sizeof seg, "zcshim.201.1.0");
+	seg_write(img, seg);
+	free(img);
+	dump(seg, "a.json");
+	img = seg_new(202, ZCS_STATE_EXITED, "app");
+	seg_hdr(img)->mode = ZCS_MODE_CONVERT;
+	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100, 1000, 500);
+	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 1 << 20, 50, 9000);
+	seg_put(img, ZCS_OP_SEND, ZCS_PATH_COPY, 10, 40, 300);
+	in_dir(seg, sizeof seg, "zcshim.202.1.0");
+	seg_write(img, seg);
+	free(img);
+	dump(seg, "b.json");
+
+	in_dir(a, sizeof a, "a.json");
+	in_dir(b, sizeof b, "b.json");
+	const char *argv[] = { "zcshim-stat", "--compare", a, b, NULL };
+	cr_assert_eq(stat_argv(NULL, argv), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "A: pid 201 (app), mode profile, threshold 64k, "
+					    "1050 messages"), "%s", proc.out);
+	cr_assert_not_null(strstr(proc.out, "B: pid 202 (app), mode convert,"), "%s", proc.out);
+	/* means 2000 -> 500 ns, p99 buckets 2048 -> 512 ns: both 0.25x */
+	cr_assert_not_null(strstr(proc.out, "msg_send   [64,128)     zerocopy                 1000 "
+					    "   2.0us    2.0us  converted                1000    500ns"
+					    "    512ns     0.25x     0.25x\n"),
+			   "%s", proc.out);
+	cr_assert_not_null(strstr(proc.out, "     1.00x     1.00x\n"), "same 1 MiB sends: %s",
+			   proc.out);
+	/* a row only B has */
+	cr_assert_not_null(strstr(proc.out, "send       [8,16)       -                           0"),
+			   "%s", proc.out);
+}
+
+Test(tools, compare_refuses_what_is_not_one_of_our_dumps)
+{
+	char a[128], b[128];
+	in_dir(a, sizeof a, "a.json");
+	in_dir(b, sizeof b, "b.json");
+	seg_spit(a, "{\"version\":1,\"exe\":\"x\",\"series\":[]}");
+	static const struct { const char *text, *why; } cases[] = {
+		{ "{\"version\":1,", "JSON: " },
+		{ "[1,2]", "not a zcshim-stat --json document" },
+		{ "{\"processes\":[]}", "an --all document" },
+		{ "{\"version\":9,\"exe\":\"x\",\"series\":[]}", "layout version 9" },
+		{ "{\"version\":1,\"exe\":\"x\",\"series\":[{\"op\":\"fly\"}]}", "series 0: missing" },
+		{ "{\"version\":1,\"exe\":\"x\",\"series\":[{\"op\":\"send\",\"path\":\"copy\","
+		  "\"size_class\":7,\"count\":1,\"bytes\":1,\"time_ns_sum\":1,\"buckets\":[[17,1]]}]}",
+		  "bucket 0 is not" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		seg_spit(b, cases[i].text);
+		const char *argv[] = { "zcshim-stat", "--compare", a, b, NULL };
+		cr_assert_eq(stat_argv(NULL, argv), 1, "case %zu", i);
+		cr_assert_not_null(strstr(proc.err, cases[i].why), "case %zu: %s", i, proc.err);
+		cr_assert_eq(strncmp(proc.err, "zcshim-stat: ", 13), 0);
+		cr_assert_eq(strchr(proc.err, '\n')[1], '\0', "one line: %s", proc.err);
+	}
+	const char *argv[] = { "zcshim-stat", "--compare", a, "/nonexistent.json", NULL };
+	cr_assert_eq(stat_argv(NULL, argv), 1);
+	cr_assert_not_null(strstr(proc.err, "No such file"), "%s", proc.err);
+	/* an empty run compares with itself */
+	const char *same[] = { "zcshim-stat", "--compare", a, a, NULL };
+	cr_assert_eq(stat_argv(NULL, same), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "(no calls recorded in either run)"));
+}
+
+/* -------------------------------------------------------------- reset */
+
+Test(tools, reset_counts_from_zero_without_touching_the_segment)
+{
+	char seg[128], state_env[160], base[256];
+	unsigned char *img = seg_new(0, ZCS_STATE_RUNNING, "resettable");
+	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100, 70, 500);
+	snprintf(seg, sizeof seg, "%s/zcshim.%d.9.0", dir, (int)getpid());
+	seg_write(img, seg);
+	snprintf(state_env, sizeof state_env, "XDG_STATE_HOME=%s/state", dir);
+	const char *env[] = { state_env, NULL };
+	size_t before_len, after_len;
+	char *before = seg_slurp(seg, &before_len);
+
+	const char *reset[] = { "zcshim-stat", "--reset", seg, NULL };
+	cr_assert_eq(stat_argv(env, reset), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "counts reset to zero"), "%s", proc.out);
+	char *after = seg_slurp(seg, &after_len);
+	cr_assert(before_len == after_len && !memcmp(before, after, before_len),
+		  "--reset wrote to the app's segment");
+	free(before);
+	free(after);
+	snprintf(base, sizeof base, "%s/state/zcshim/zcshim.%d.%llu.0", dir, (int)getpid(),
+		 (unsigned long long)seg_hdr(img)->start_ticks);
+	struct stat st;
+	cr_assert_eq(stat(base, &st), 0, "no baseline at %s", base);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+
+	/* 30 more sends: the views show those, --raw all 100 */
+	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100, 30, 500);
+	seg_write(img, seg);
+	const char *js[] = { "zcshim-stat", "--json", seg, NULL };
+	cr_assert_eq(stat_argv(env, js), 0, "%s", proc.err);
+	char err[256];
+	struct json *doc = json_parse(proc.out, strlen(proc.out), err, sizeof err);
+	cr_assert_not_null(doc, "%s", err);
+	uint64_t n = 0, since = 0;
+	cr_assert(json_get_u64(doc, "messages", &n));
+	cr_assert_eq(n, 30);
+	cr_assert(json_get_u64(doc, "baseline_unix_ns", &since) && since > 0);
+	json_free(doc);
+	const char *table[] = { "zcshim-stat", seg, NULL };
+	cr_assert_eq(stat_argv(env, table), 0);
+	cr_assert_not_null(strstr(proc.out, "counts since the --reset of "), "%s", proc.out);
+	cr_assert_not_null(strstr(proc.out, "msg_send   converted  [64,128)            30 "),
+			   "%s", proc.out);
+	const char *raw[] = { "zcshim-stat", "--raw", "--csv", seg, NULL };
+	cr_assert_eq(stat_argv(env, raw), 0);
+	cr_assert_not_null(strstr(proc.out, ",msg_send,converted,7,64,127,100,10000,"), "%s",
+			   proc.out);
+	/* with another state directory there is no baseline: totals */
+	const char *other_env[] = { "XDG_STATE_HOME=/nonexistent", NULL };
+	const char *csv[] = { "zcshim-stat", "--csv", seg, NULL };
+	cr_assert_eq(stat_argv(other_env, csv), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, ",msg_send,converted,7,64,127,100,10000,"), "%s",
+			   proc.out);
+	free(img);
+}
+
+Test(tools, a_corrupt_baseline_is_named_not_applied)
+{
+	char seg[128], state_env[160], base_dir[160], base[256];
+	unsigned char *img = seg_new(0, ZCS_STATE_RUNNING, "x");
+	seg_put(img, ZCS_OP_SEND, ZCS_PATH_COPY, 100, 10, 500);
+	snprintf(seg, sizeof seg, "%s/zcshim.%d.9.0", dir, (int)getpid());
+	seg_write(img, seg);
+	snprintf(state_env, sizeof state_env, "XDG_STATE_HOME=%s", dir);
+	snprintf(base_dir, sizeof base_dir, "%s/zcshim", dir);
+	mkdir(base_dir, 0700);
+	snprintf(base, sizeof base, "%s/zcshim.%d.%llu.0", base_dir, (int)getpid(),
+		 (unsigned long long)seg_hdr(img)->start_ticks);
+	seg_spit(base, "garbage");
+	const char *env[] = { state_env, NULL };
+	const char *argv[] = { "zcshim-stat", seg, NULL };
+	cr_assert_eq(stat_argv(env, argv), 1);
+	cr_assert_not_null(strstr(proc.err, "baseline"), "%s", proc.err);
+	cr_assert_not_null(strstr(proc.err, "--raw"), "%s", proc.err);
+	const char *raw[] = { "zcshim-stat", "--raw", seg, NULL };
+	cr_assert_eq(stat_argv(env, raw), 0, "%s", proc.err);
+	free(img);
+}
+
+/* -------------------------------------------------------------- clean */
+
+static void put_segment(const char *name, int pid, unsigned state)
+{
+	char path[160];
+	unsigned char *img = seg_new(pid, state, "c"); /* pid 0: this process */
+	struct zcs_name nm;
+	cr_assert_eq(zcs_parse_name(name, &nm), 0);
+	seg_hdr(img)->seq = nm.seq; /* the header says what the name says */
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	seg_put(img, ZCS_OP_SEND, ZCS_PATH_COPY, 10, 1, 100);
+	seg_write(img, path);
+	free(img);
+}
+
+static int exists(const char *name)
+{
+	char path[160];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+Test(tools, clean_removes_only_our_segments_of_processes_that_are_gone)
+{
+	char me[64], me_next[64], dead[64], exited[64], theirs[64];
+	unsigned long long start = zcs_proc_start_ticks("/proc/self/stat");
+	int gone = seg_dead_pid(), gone2 = seg_dead_pid(), gone3 = seg_dead_pid();
+	snprintf(me, sizeof me, "zcshim.%d.%llu.0", (int)getpid(), start);
+	snprintf(me_next, sizeof me_next, "zcshim.%d.%llu.1", (int)getpid(), start);
+	snprintf(dead, sizeof dead, "zcshim.%d.12345.0", gone);
+	snprintf(exited, sizeof exited, "zcshim.%d.12345.0", gone2);
+	snprintf(theirs, sizeof theirs, "zcshim.%d.12345.0", gone3);
+	put_segment(me, 0, ZCS_STATE_RUNNING);      /* exec'd: replaced by me_next */
+	put_segment(me_next, 0, ZCS_STATE_RUNNING); /* running */
+	put_segment(dead, gone, ZCS_STATE_RUNNING); /* killed: never marked */
+	put_segment(exited, gone2, ZCS_STATE_EXITED);
+	put_segment(theirs, gone3, ZCS_STATE_RUNNING);
+	char path[160];
+	snprintf(path, sizeof path, "%s/zcshim.77.1.0", dir);
+	seg_spit(path, "not a segment");
+	int root = geteuid() == 0;
+	if (root) {
+		snprintf(path, sizeof path, "%s/%s", dir, theirs);
+		cr_assert_eq(chown(path, 65534, 65534), 0);
+	}
+	/* baselines: one of a segment about to go, one of a live one */
+	char state_env[160], base[256];
+	snprintf(state_env, sizeof state_env, "XDG_STATE_HOME=%s/state", dir);
+	snprintf(base, sizeof base, "%s/state", dir);
+	mkdir(base, 0700);
+	snprintf(base, sizeof base, "%s/state/zcshim", dir);
+	mkdir(base, 0700);
+	snprintf(base, sizeof base, "%s/state/zcshim/%s", dir, dead);
+	seg_spit(base, "x");
+	snprintf(base, sizeof base, "%s/state/zcshim/%s", dir, me_next);
+	seg_spit(base, "x");
+
+	const char *env[] = { state_env, NULL };
+	const char *argv[] = { "zcshim-stat", "--dir", dir, "--clean", NULL };
+	cr_assert_eq(stat_argv(env, argv), 0, "%s", proc.err);
+	cr_assert(!exists(me), "replaced kept:\n%s", proc.out);
+	cr_assert(exists(me_next), "a running process's segment removed");
+	cr_assert(!exists(dead), "dead kept");
+	cr_assert(!exists(exited), "exited kept");
+	cr_assert(exists("zcshim.77.1.0"), "a file that is not a segment was removed");
+	if (root)
+		cr_assert(exists(theirs), "another user's segment removed");
+	cr_assert_not_null(strstr(proc.out, root ? "3 segments removed, 2 kept" :
+						   "4 segments removed, 2 kept"), "%s", proc.out);
+	cr_assert_not_null(strstr(proc.out, "replaced)\n"), "%s", proc.out);
+	snprintf(base, sizeof base, "%s/state/zcshim/%s", dir, dead);
+	cr_assert_neq(access(base, F_OK), 0, "baseline of a removed segment kept");
+	snprintf(base, sizeof base, "%s/state/zcshim/%s", dir, me_next);
+	cr_assert_eq(access(base, F_OK), 0, "baseline of a live segment removed");
+}
+
+/* --------------------------------------------------------- zcshim-run */
+
+Test(tools, run_preloads_sets_the_env_and_says_where_the_segment_is)
+{
+	const char *argv[] = { "zcshim-run", "--threshold", "1000", "--mode", "profile",
+			       "--sample", "2", "--", "zcapp", "pushpull", "--sizes", "100",
+			       "--count", "30", NULL };
+	char app[4096];
+	snprintf(app, sizeof app, "%s", zc_build("zcapp"));
+	argv[8] = app;
+	cr_assert_eq(zc_run(&proc, 0, NULL, argv), 0, "%s", proc.err);
+	long pid = zc_out_value(&proc, "pid");
+	cr_assert_gt(pid, 0, "%s", proc.out);
+	char want[128];
+	snprintf(want, sizeof want, "zcshim-run: pid %ld: zcshim-stat %ld ", pid, pid);
+	cr_assert_eq(strncmp(proc.err, want, strlen(want)), 0, "%s", proc.err);
+	cr_assert_eq(strchr(proc.err, '\n')[1], '\0', "one line: %s", proc.err);
+	char key[32], err[600];
+	snprintf(key, sizeof key, "%ld", pid);
+	struct zcs_snapshot *s = zcs_snapshot_new();
+	cr_assert_eq(zcs_find(key, s, err, sizeof err), 0, "%s", err);
+	unlink(s->path);
+	cr_assert_eq(s->hdr.threshold_bytes, 1000);
+	cr_assert_eq(s->hdr.mode, ZCS_MODE_PROFILE);
+	cr_assert_eq(s->hdr.sample_every, 2);
+	zcs_snapshot_free(s);
+}
+
+Test(tools, run_prepends_to_ld_preload_and_passes_the_status_on)
+{
+	const char *env[] = { "LD_PRELOAD=libm.so.6", "ZCSHIM_MODE=off", NULL };
+	const char *argv[] = { "zcshim-run", "--keep", "0", "/bin/sh", "-c",
+			       "echo \"$LD_PRELOAD|$ZCSHIM_MODE|$ZCSHIM_KEEP\"; exit 7", NULL };
+	cr_assert_eq(zc_run(&proc, 0, env, argv), 7, "%s", proc.err);
+	char want[4200];
+	snprintf(want, sizeof want, "%s:libm.so.6|off|0\n", zc_build("libzcshim.so"));
+	cr_assert_str_eq(proc.out, want);
+	cr_assert_not_null(strstr(proc.err, ": no segment ("), "%s", proc.err);
+
+	const char *killed[] = { "zcshim-run", "/bin/sh", "-c", "kill -KILL $$", NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, killed), 128 + 9);
+	const char *missing[] = { "zcshim-run", "--", "/nonexistent/cmd", NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, missing), 127);
+	cr_assert_str_eq(proc.err, "zcshim-run: /nonexistent/cmd: No such file or directory\n");
+	const char *bad[] = { "zcshim-run", "--threshold", "64q", "true", NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, bad), 125);
+	cr_assert_eq(strncmp(proc.err, "zcshim-run: --threshold '64q'", 29), 0, "%s", proc.err);
+	const char *bad_mode[] = { "zcshim-run", "-m", "fast", "true", NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, bad_mode), 125);
+	const char *none[] = { "zcshim-run", NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, none), 125);
+	cr_assert_not_null(strstr(proc.err, "no command to run"));
+	const char *help[] = { "zcshim-run", "--help", NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, help), 0);
+	cr_assert_not_null(strstr(proc.out, "Usage: zcshim-run"));
+}
+
+/* ------------------------------------------------------------ install */
+
+Test(tools, make_install_lays_out_prefix_under_destdir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "make -s install DESTDIR=%s/root PREFIX=/usr", dir);
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, argv), 0, "%s%s", proc.out, proc.err);
+	static const struct { const char *file; unsigned mode; } files[] = {
+		{ "usr/lib/libzcshim.so", 0644 },
+		{ "usr/bin/zcshim-stat", 0755 },
+		{ "usr/bin/zcshim-run", 0755 },
+		{ "usr/share/man/man7/zcshim.7", 0644 },
+		{ "usr/share/man/man1/zcshim-stat.1", 0644 },
+		{ "usr/share/man/man1/zcshim-run.1", 0644 },
+	};
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[256];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/root/%s", dir, files[i].file);
+		cr_assert_eq(stat(path, &st), 0, "%s not installed", files[i].file);
+		cr_assert_eq(st.st_mode & 0777, files[i].mode, "%s mode %o", files[i].file,
+			     st.st_mode & 0777);
+		if (strstr(files[i].file, "/man")) {
+			char *text = seg_slurp(path, NULL);
+			cr_assert_not_null(strstr(text, "\n.TH "), "%s: no .TH", files[i].file);
+			free(text);
+		}
+	}
+	/* the installed launcher finds the installed library, in ../lib */
+	char run[256], want[256];
+	snprintf(run, sizeof run, "%s/root/usr/bin/zcshim-run", dir);
+	snprintf(want, sizeof want, "%s/root/usr/lib/libzcshim.so\n", dir);
+	const char *echo[] = { run, "/bin/sh", "-c", "echo \"$LD_PRELOAD\"", NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, echo), 0, "%s", proc.err);
+	cr_assert_str_eq(proc.out, want);
+	/* and uninstall takes it all away again */
+	snprintf(cmd, sizeof cmd, "make -s uninstall DESTDIR=%s/root PREFIX=/usr && "
+		 "test -z \"$(find %s/root -type f)\"", dir, dir);
+	cr_assert_eq(zc_run(&proc, 0, NULL, argv), 0, "%s%s", proc.out, proc.err);
+}

@@ -1,0 +1,74 @@
+/*
+ * out_csv.c - one row per process x op x path x size class, after one
+ * header line, for gnuplot, pandas or a spreadsheet (RFC 4180: commas,
+ * quotes only where a program name needs them). A single process and --all
+ * share the columns, so files from both concatenate (less their headers).
+ * A value that does not exist (nothing timed, the open last size class) is
+ * an empty field, which pandas reads as NaN, rather than a misleading 0.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "histo.h"
+#include "stat.h"
+
+#define CSV_HEADER                                                                  \
+	"pid,seq,exe,state,mode,op,path,size_class,size_lo,size_hi,count,bytes,timed," \
+	"time_ns_sum,mean_ns,p50_ns,p90_ns,p99_ns,max_ns"
+
+static void csv_str(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	putc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			putc('"', f);
+		putc(*s, f);
+	}
+	putc('"', f);
+}
+
+/* ",v", or "," alone for none (0 ns: nothing timed; max: no upper bound) */
+static void field(FILE *f, uint64_t v)
+{
+	if (v == 0 || v == UINT64_MAX)
+		fputc(',', f);
+	else
+		fprintf(f, ",%" PRIu64, v);
+}
+
+static void csv_one(FILE *f, const struct zcs_snapshot *s)
+{
+	struct zcs_series x;
+	for (size_t it = 0; zcs_series_next(s, &it, &x);) {
+		const struct zcs_cell *c = x.cell;
+		uint64_t timed = zcs_cell_timed(c);
+		fprintf(f, "%d,%u,", s->hdr.pid, s->hdr.seq);
+		csv_str(f, s->hdr.exe);
+		fprintf(f, ",%s,%s,%s,%s,%u,%" PRIu64 ",", zcs_live_name(s->live),
+			zcs_mode_name(s->hdr.mode), zcs_op_name(x.op), zcs_path_name(x.path),
+			x.size_class, zcs_size_lo(x.size_class));
+		if (zcs_size_hi(x.size_class) != UINT64_MAX)
+			fprintf(f, "%" PRIu64, zcs_size_hi(x.size_class));
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", c->count,
+			c->bytes, timed, c->time_ns_sum);
+		if (timed)
+			fprintf(f, "%.1f", (double)c->time_ns_sum / (double)timed);
+		field(f, zcs_cell_quantile_ns(c, 0.50));
+		field(f, zcs_cell_quantile_ns(c, 0.90));
+		field(f, zcs_cell_quantile_ns(c, 0.99));
+		field(f, zcs_cell_max_ns(c));
+		fputc('\n', f);
+	}
+}
+
+int out_csv(FILE *f, struct zcs_snapshot *const *s, size_t n)
+{
+	fputs(CSV_HEADER "\n", f);
+	for (size_t i = 0; i < n; i++)
+		csv_one(f, s[i]);
+	return 0;
+}

@@ -1,0 +1,187 @@
+/*
+ * out_prom.c - Prometheus text exposition format (version 0.0.4), for
+ * node_exporter's textfile collector (--prometheus --output FILE), so a
+ * fleet is scraped by the Prometheus it already runs.
+ *
+ * zcshim_send_seconds is a histogram per op x path x size class: its
+ * buckets are cumulative, at every power of two of nanoseconds (every 4th
+ * of zcshim's 25 % buckets, so all series share one set of `le` and can be
+ * summed), then +Inf. Durations are whole nanoseconds and a zcshim bucket
+ * [lo, hi) holds lo..hi-1 ns, so `le` is hi-1 ns: exact, not rounded.
+ * _count is the timed samples (1 in ZCSHIM_SAMPLE); zcshim_calls_total has
+ * every call. Every family's samples are written together, as the format
+ * requires, so with several processes (--all) the loops run family first.
+ * Two segments of one pid and seq (a recycled pid) would repeat a label
+ * set: only the newest is written.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "config.h"
+#include "histo.h"
+#include "stat.h"
+
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			putc(*s, f);
+	}
+}
+
+static void proc_labels(FILE *f, const struct zcs_snapshot *s)
+{
+	fprintf(f, "pid=\"%d\",seq=\"%u\",exe=\"", s->hdr.pid, s->hdr.seq);
+	label_value(f, s->hdr.exe);
+	putc('"', f);
+}
+
+static void series_labels(FILE *f, const struct zcs_snapshot *s, const struct zcs_series *x)
+{
+	char cls[40];
+	proc_labels(f, s);
+	fprintf(f, ",op=\"%s\",path=\"%s\",size_class=\"%s\"", zcs_op_name(x->op),
+		zcs_path_name(x->path), fmt_class(x->size_class, cls, sizeof cls));
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Is s superseded by a newer segment of the same pid and seq? */
+static int shadowed(struct zcs_snapshot *const *s, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++)
+		if (s[j]->hdr.pid == s[i]->hdr.pid && s[j]->hdr.seq == s[i]->hdr.seq)
+			return 1;
+	return 0;
+}
+
+static void histogram(FILE *f, struct zcs_snapshot *const *s, size_t n)
+{
+	family(f, "zcshim_send_seconds", "histogram",
+	       "Time in libzmq send calls (op) and zero-copy buffer events (hold, ffn), "
+	       "timed 1 call in sample_every.");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		struct zcs_series x;
+		for (size_t it = 0; zcs_series_next(s[i], &it, &x);) {
+			/* bounds 2^2 .. 2^36 ns: the power-of-two bucket ends */
+			for (unsigned b = ZCS_SUB - 1; b < ZCS_NBUCKETS - 1; b += ZCS_SUB) {
+				uint64_t hi_ns = zcs_bucket_hi(b);
+				fprintf(f, "zcshim_send_seconds_bucket{");
+				series_labels(f, s[i], &x);
+				fprintf(f, ",le=\"%.12g\"} %" PRIu64 "\n", (double)(hi_ns - 1) / 1e9,
+					zcs_cell_count_below(x.cell, hi_ns));
+			}
+			uint64_t timed = zcs_cell_timed(x.cell);
+			fprintf(f, "zcshim_send_seconds_bucket{");
+			series_labels(f, s[i], &x);
+			fprintf(f, ",le=\"+Inf\"} %" PRIu64 "\n", timed);
+			fprintf(f, "zcshim_send_seconds_sum{");
+			series_labels(f, s[i], &x);
+			fprintf(f, "} %.9g\n", (double)x.cell->time_ns_sum / 1e9);
+			fprintf(f, "zcshim_send_seconds_count{");
+			series_labels(f, s[i], &x);
+			fprintf(f, "} %" PRIu64 "\n", timed);
+		}
+	}
+}
+
+static void series_counter(FILE *f, struct zcs_snapshot *const *s, size_t n,
+			   const char *name, const char *help, int bytes)
+{
+	family(f, name, "counter", help);
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		struct zcs_series x;
+		for (size_t it = 0; zcs_series_next(s[i], &it, &x);) {
+			fprintf(f, "%s{", name);
+			series_labels(f, s[i], &x);
+			fprintf(f, "} %" PRIu64 "\n", bytes ? x.cell->bytes : x.cell->count);
+		}
+	}
+}
+
+int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n)
+{
+	family(f, "zcshim_info", "gauge",
+	       "One per process that ran under libzcshim.so; settings and state as labels.");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		char zmq[24], thr[24];
+		zcs_format_size(s[i]->hdr.threshold_bytes, thr, sizeof thr);
+		fprintf(f, "zcshim_info{");
+		proc_labels(f, s[i]);
+		fprintf(f, ",state=\"%s\",mode=\"%s\",threshold=\"%s\",libzmq=\"%s\"} 1\n",
+			zcs_live_name(s[i]->live), zcs_mode_name(s[i]->hdr.mode), thr,
+			fmt_libzmq(s[i]->hdr.libzmq_version, zmq, sizeof zmq));
+	}
+	family(f, "zcshim_threshold_bytes", "gauge",
+	       "Zero-copy sends smaller than this are converted to copies (ZCSHIM_THRESHOLD).");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		fprintf(f, "zcshim_threshold_bytes{");
+		proc_labels(f, s[i]);
+		if (s[i]->hdr.threshold_bytes == UINT64_MAX)
+			fprintf(f, "} +Inf\n");
+		else
+			fprintf(f, "} %" PRIu64 "\n", s[i]->hdr.threshold_bytes);
+	}
+	family(f, "zcshim_sample_every", "gauge",
+	       "One call in this many is timed (ZCSHIM_SAMPLE).");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		fprintf(f, "zcshim_sample_every{");
+		proc_labels(f, s[i]);
+		fprintf(f, "} %u\n", s[i]->hdr.sample_every);
+	}
+	series_counter(f, s, n, "zcshim_calls_total",
+		       "Successful calls (and zero-copy buffer events), every one counted.", 0);
+	series_counter(f, s, n, "zcshim_bytes_total", "Message bytes of those calls.", 1);
+	histogram(f, s, n);
+	family(f, "zcshim_failed_calls_total", "counter",
+	       "libzmq calls that returned -1 (EAGAIN, ...), per op.");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		for (unsigned op = 0; op < ZCS_NCALL_OPS; op++) {
+			fprintf(f, "zcshim_failed_calls_total{");
+			proc_labels(f, s[i]);
+			fprintf(f, ",op=\"%s\"} %" PRIu64 "\n", zcs_op_name(op),
+				s[i]->sum.failed[op]);
+		}
+	}
+	family(f, "zcshim_ffn_runs_total", "counter",
+	       "Zero-copy free callbacks run, by the kind of thread that ran them (sampled).");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		for (unsigned k = 0; k < ZCS_NFFN_THREADS; k++) {
+			fprintf(f, "zcshim_ffn_runs_total{");
+			proc_labels(f, s[i]);
+			fprintf(f, ",thread=\"%s\"} %" PRIu64 "\n", zcs_ffn_thread_name(k),
+				s[i]->sum.ffn_thread[k]);
+		}
+	}
+	family(f, "zcshim_hold_untracked_total", "counter",
+	       "Zero-copy buffers not followed to their ffn: the record pool was full.");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		fprintf(f, "zcshim_hold_untracked_total{");
+		proc_labels(f, s[i]);
+		fprintf(f, "} %" PRIu64 "\n", s[i]->sum.hold_untracked);
+	}
+	return 0;
+}

@@ -1,0 +1,133 @@
+/*
+ * stat.h - what the parts of zcshim-stat share.
+ *
+ * zcshim-stat.c parses options and dispatches; each output format and each
+ * feature lives in its own file (out_*.c, watch.c, recommend.c, compare.c,
+ * baseline.c, clean.c) and reaches the data only through segread's series
+ * iterator and quantile functions, so a new series dimension changes the
+ * iterator and the formats follow. Output functions write to a FILE *, never
+ * exit, and return 0 or 1 (the command's exit status); errors are printed
+ * here as one line, "zcshim-stat: ...".
+ */
+#ifndef ZCSHIM_STAT_H
+#define ZCSHIM_STAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "segread.h"
+
+#define STAT_PROG "zcshim-stat"
+
+/* One-line error on stderr, "zcshim-stat: ...". */
+void stat_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- fmt.c: values as every text format shows them ---- */
+
+/* "850ns", "12.4us", "3.10ms", "1.20s"; "-" for 0 (nothing timed). */
+const char *fmt_ns(uint64_t ns, char *buf, size_t len);
+/* Same, from a fractional mean. */
+const char *fmt_ns_f(double ns, char *buf, size_t len);
+/* Size class as a half-open interval: "0", "[64,128)", "[1M,2M)", "[128M,)". */
+const char *fmt_class(unsigned size_class, char *buf, size_t len);
+/* "4.3.4" from major * 10000 + minor * 100 + patch. */
+const char *fmt_libzmq(uint32_t v, char *buf, size_t len);
+/* 1234567 -> "1.23M"; per second with unit added by the caller. */
+const char *fmt_si(double v, char *buf, size_t len);
+/* A JSON string literal, escaped. */
+void fmt_json_str(FILE *f, const char *s);
+/* Is op one of the four that send a message? */
+int is_send_op(unsigned op);
+
+/* ---- load.c: a process's snapshot, less its --reset baseline ---- */
+
+/* Find PID|NAME (or read FILE when key has a '/') into s; subtract the
+ * baseline saved by --reset for that very process, unless raw. *since_ns
+ * (may be NULL) gets the baseline's wall-clock time, 0 if none. */
+int load_snapshot(const char *key, struct zcs_snapshot *s, int raw, uint64_t *since_ns);
+/* Every readable segment, oldest first, each less its baseline; unreadable
+ * ones are named on stderr and skipped. */
+int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw);
+void free_all(struct zcs_snapshot **snaps, size_t n);
+
+/* ---- baseline.c: --reset, a reader-side zero point per process ---- */
+
+/* Directory of baselines: $XDG_STATE_HOME/zcshim or ~/.local/state/zcshim. */
+int baseline_dir(char *buf, size_t len);
+/* Path of the baseline of the process whose header is h. */
+int baseline_path(const struct zcs_header *h, char *buf, size_t len);
+/* Save s (as read, raw) as its process's baseline. */
+int baseline_save(const struct zcs_snapshot *s, char *path_out, size_t len);
+/* Subtract the saved baseline of s's process from s, if there is one: 1 if
+ * applied (*since_ns = when), 0 if none, -1 if one is there but unusable. */
+int baseline_apply(struct zcs_snapshot *s, uint64_t *since_ns);
+
+/* ---- outputs: n snapshots (n > 1 or all: the --all document) ---- */
+
+int out_list(FILE *f);
+int out_table(FILE *f, struct zcs_snapshot *const *s, size_t n, const uint64_t *since_ns);
+int out_json(FILE *f, struct zcs_snapshot *const *s, size_t n, int all,
+	     const uint64_t *since_ns);
+int out_csv(FILE *f, struct zcs_snapshot *const *s, size_t n);
+int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n);
+
+/* ---- outfile.c: write a file whole or not at all ---- */
+
+/* A temporary file beside path; NULL (error printed) on failure. */
+FILE *outfile_open(const char *path, char *tmp, size_t tmp_len);
+/* Flush, sync and rename over path; on any failure remove tmp. 0 or 1. */
+int outfile_commit(FILE *f, const char *tmp, const char *path);
+void outfile_abort(FILE *f, const char *tmp);
+
+/* ---- recommend.c: the cost model behind --recommend ---- */
+
+#define REC_MIN_SAMPLES 30 /* timed calls a path needs in a size class */
+
+/* cost_ns(size) = fixed_ns + per_byte_ns * size, fitted by least squares. */
+struct rec_line {
+	double fixed_ns, per_byte_ns;
+	size_t points; /* size classes it was fitted to; < 2: no line */
+};
+
+/* One size class: each path's mean cost per message and its evidence. */
+struct rec_class {
+	unsigned size_class;
+	double zc_bytes, cp_bytes;     /* mean message size on each path */
+	double zc_ns, cp_ns;           /* mean cost per message */
+	uint64_t zc_samples, cp_samples;/* timed calls behind each mean */
+	int zc_ok, cp_ok;              /* samples >= REC_MIN_SAMPLES */
+};
+
+enum rec_verdict {
+	REC_NO_DATA,      /* too few points to say anything */
+	REC_CROSSOVER,    /* copies cheaper below threshold_bytes, zero-copy above */
+	REC_ALWAYS_ZC,    /* zero-copy cheaper at every size: threshold 0 */
+	REC_ALWAYS_COPY,  /* copies cheaper at every size measured: threshold max */
+};
+
+struct rec_result {
+	struct rec_class cls[ZCS_NSIZES];
+	size_t ncls;
+	struct rec_line zc, cp;
+	enum rec_verdict verdict;
+	int from_fit;              /* 1: from the two lines; 0: from classes alone */
+	double crossover_bytes;    /* REC_CROSSOVER: where the costs meet */
+	uint64_t threshold_bytes;  /* the suggestion, rounded (UINT64_MAX: max) */
+};
+
+/* Least squares through (x[i], y[i]), residuals relative to y (weights
+ * 1/y^2); -1 with fewer than 2 distinct x. */
+int rec_fit(const double *x, const double *y, size_t n, struct rec_line *out);
+/* Evidence, fits and suggestion from a snapshot's histograms. */
+void rec_compute(const struct zcs_snapshot *s, struct rec_result *r);
+
+/* ---- the commands ---- */
+
+int watch_run(const char *key, double interval_s);
+int recommend_run(FILE *f, const char *key);
+int compare_run(FILE *f, const char *a_path, const char *b_path);
+int reset_run(const char *key);
+int clean_run(FILE *f);
+
+#endif
