@@ -10,7 +10,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 BASE     := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 B        := build
 
-SHIM_SRC := shim/interpose.c shim/hold.c shim/segment.c shim/config.c \
+SHIM_SRC := shim/interpose.c shim/resolve.c shim/hold.c shim/segment.c shim/config.c \
             shim/clock.c shim/zmqmsg.c shim/warn.c
 SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
 READ_SRC := tools/segread.c shim/config.c
@@ -23,8 +23,8 @@ RUN_SRC  := tools/zcshim-run.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
-         $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcdemo \
-         $(B)/test_unit $(B)/test_integration $(B)/test_stat
+         $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
+         $(B)/zcdemo $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
 .PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz check-clang install uninstall clean
 
@@ -37,7 +37,7 @@ $(B):
 # process that inherits LD_PRELOAD but never uses ZeroMQ does not load it.
 $(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden \
-	  -Wl,--version-script=shim/zcshim.map -Wl,-z,defs $(LDFLAGS) \
+	  -Wl,--version-script=shim/zcshim.map -Wl,-z,defs -Wl,-z,nodelete $(LDFLAGS) \
 	  -o $@ $(SHIM_SRC) -ldl -lpthread
 
 $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
@@ -62,6 +62,12 @@ $(B)/zcdlopen: tests/apps/zcdlopen.c | $(B)
 
 $(B)/zcload: tests/apps/zcload.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+$(B)/zcctor: tests/apps/zcctor.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -rdynamic $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -ldl -lpthread
+
+$(B)/zcctorplug.so: tests/apps/zcctorplug.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
 
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
@@ -102,7 +108,7 @@ test: all check-clang
 # ---- sanitizers and valgrind (issue 5: the shim must never harm its host)
 
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
-             $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen \
+             $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
              $(B)/test_unit $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)

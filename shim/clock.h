@@ -23,7 +23,7 @@ struct zcs_clock_cal {
 
 extern struct zcs_clock_cal zcs_clock;
 
-/* Pick the source and calibrate; spins about 2 ms when using the TSC. */
+/* Pick the source and calibrate; spins about 1 ms when using the TSC. */
 void zcs_clock_init(void);
 
 static inline uint64_t zcs_ticks(void)

@@ -76,32 +76,32 @@ void zcs_hold_trampoline(void *data, void *hint)
 	int saved_errno = errno;
 	struct zcs_hold *h = hint;
 	zcs_handoff_recv(h); /* first: it also orders the shim's init before us */
-	uint64_t freed = zcs_ticks();
+	uint64_t freed = h->t0_ticks ? zcs_ticks() : 0;
 	zmq_free_fn *ffn = h->ffn;
 	void *app_hint = h->hint;
 	uint64_t t0 = h->t0_ticks, bytes = h->bytes;
 	unsigned path = __atomic_load_n(&h->converted, __ATOMIC_RELAXED) ? ZCS_PATH_CONVERTED
 									  : ZCS_PATH_ZEROCOPY;
-	unsigned kind = zcs_tls.depth       ? ZCS_FFN_IN_SEND
+	unsigned kind = zcs_tls.in_send     ? ZCS_FFN_IN_SEND
 			: zcs_on_zmq_thread() ? ZCS_FFN_IO
 			: zcs_thread_id() == h->thread_id ? ZCS_FFN_OWN
 							  : ZCS_FFN_OTHER;
 	zcs_hold_put(h);
 
 	/* The app's ffn is app code: whatever libzmq calls it makes are the
-	 * app's own, recorded and converted like any other. */
+	 * app's own (their return address is in the app), recorded and
+	 * converted like any other, even on libzmq's IO thread. */
 	unsigned depth = zcs_tls.depth;
 	zcs_tls.depth = 0;
-	zcs_tls.in_app_ffn++;
 	errno = saved_errno;
 	ffn(data, app_hint);
 	saved_errno = errno;
-	zcs_tls.in_app_ffn--;
 	zcs_tls.depth = depth;
 
-	uint64_t done = zcs_ticks();
-	zcs_record(ZCS_OP_HOLD, path, bytes, zcs_elapsed_ns(t0, freed));
-	zcs_record(ZCS_OP_FFN, path, bytes, zcs_elapsed_ns(freed, done));
+	/* every buffer is counted; sampled ones (t0 set) are timed too */
+	uint64_t done = t0 ? zcs_ticks() : 0;
+	zcs_record(ZCS_OP_HOLD, path, bytes, t0 ? zcs_elapsed_ns(t0, freed) : ZCS_UNTIMED);
+	zcs_record(ZCS_OP_FFN, path, bytes, t0 ? zcs_elapsed_ns(freed, done) : ZCS_UNTIMED);
 	zcs_record_ffn_thread(kind);
 	errno = saved_errno;
 }

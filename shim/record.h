@@ -23,12 +23,13 @@ struct zcs_tls {
 	struct zcs_shard *shard; /* NULL until the thread first records */
 	int owned;               /* shard is this thread's alone */
 	unsigned depth;          /* >0 while inside one of our wrappers */
+	unsigned in_send;        /* >0 while inside a send wrapper (ffn thread kind) */
 	uint32_t sample_left[ZCS_NCALL_OPS]; /* calls until the next timed one, per op:
 	                                        one countdown would always time the
 	                                        same op of a repeating call pattern */
 	uint32_t thread_id;      /* 1.., 0 until first asked */
+	uint32_t rng;            /* xorshift state for sampling gaps */
 	int zmq_thread;          /* 0 unknown, 1 libzmq background thread, 2 not */
-	unsigned in_app_ffn;     /* >0 while the app's ffn runs (hold.c) */
 };
 extern __thread struct zcs_tls zcs_tls __attribute__((tls_model("initial-exec")));
 

@@ -186,6 +186,11 @@ void zcs_segment_after_fork(void)
 
 void zcs_segment_exit(void)
 {
+	/* No segment made from now on: nobody would mark or remove it. */
+	pthread_mutex_lock(&seg.lock);
+	if (seg.state == 0)
+		__atomic_store_n(&seg.state, 2, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&seg.lock);
 	struct zcs_header *h = seg.hdr;
 	if (!h)
 		return;

@@ -9,15 +9,39 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int warned;
+static struct stat stderr_at_start; /* st_ino 0: fd 2 was not open */
+
+/* A daemon may close fd 2, and the number may come back as a socket: a line
+ * written there would corrupt someone's stream. Only the stderr the process
+ * started with gets our line. */
+__attribute__((constructor)) static void remember_stderr(void)
+{
+	int saved = errno;
+	if (fstat(STDERR_FILENO, &stderr_at_start) != 0)
+		stderr_at_start.st_ino = 0;
+	errno = saved;
+}
+
+static int same_stderr(void)
+{
+	struct stat now;
+	return stderr_at_start.st_ino && fstat(STDERR_FILENO, &now) == 0 &&
+	       now.st_ino == stderr_at_start.st_ino && now.st_dev == stderr_at_start.st_dev;
+}
 
 void zcs_warn_once(const char *line)
 {
 	if (__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
 		return;
 	int saved = errno;
+	if (!same_stderr()) {
+		errno = saved;
+		return;
+	}
 	char buf[512];
 	size_t n = 0, len = strlen(line);
 	static const char prefix[] = "zcshim: ";

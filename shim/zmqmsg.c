@@ -23,7 +23,7 @@ static unsigned char type_of(const zmq_msg_t *m)
 
 int zcs_msg_selftest(const struct zcs_msg_api *api)
 {
-	if (!api->init || !api->init_size || !api->init_data || !api->close)
+	if (!api->init || !api->init_size || !api->init_data || !api->close || !api->more)
 		return 0;
 	static char buf[1000];
 	zmq_msg_t m;
@@ -35,8 +35,16 @@ int zcs_msg_selftest(const struct zcs_msg_api *api)
 		return 0;
 	struct zcs_zmq_content *c = zcs_msg_zerocopy(&m);
 	ok &= c && c->data == buf && c->size == 100 && c->ffn == probe_ffn &&
-	      c->hint == &probe_calls && zcs_msg_path(&m) == ZCS_PATH_ZEROCOPY;
+	      c->hint == &probe_calls && zcs_msg_path(&m) == ZCS_PATH_ZEROCOPY &&
+	      zcs_msg_valid(&m);
+	/* the more flag, which a failed converted send mirrors back */
+	ok &= !api->more(&m) && !zcs_msg_more(&m);
+	zcs_msg_set_more(&m, 1);
+	ok &= api->more(&m) == 1;
+	zcs_msg_set_more(&m, 0);
+	ok &= api->more(&m) == 0;
 	api->close(&m);
+	ok &= !zcs_msg_valid(&m); /* closed */
 	ok &= probe_calls == 1;
 
 	/* Constant message. */

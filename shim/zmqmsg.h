@@ -27,19 +27,41 @@ struct zcs_zmq_content {   /* libzmq's msg_t::content_t, leading fields */
 
 #define ZCS_MSG_CONTENT_OFFSET 8
 #define ZCS_MSG_TYPE_OFFSET    42
+#define ZCS_MSG_FLAGS_OFFSET   43 /* bit 0: more */
 #define ZCS_MSG_TYPE_VSM       101 /* small, stored inline */
 #define ZCS_MSG_TYPE_LMSG      102 /* content_t: heap copy or app buffer */
 #define ZCS_MSG_TYPE_CMSG      104 /* constant: ffn NULL */
+#define ZCS_MSG_TYPE_MIN       101
+#define ZCS_MSG_TYPE_MAX       107 /* 4.2 and 4.3: vsm .. leave */
 
 struct zcs_msg_api {
 	int (*init)(zmq_msg_t *);
 	int (*init_size)(zmq_msg_t *, size_t);
 	int (*init_data)(zmq_msg_t *, void *, size_t, zmq_free_fn *, void *);
 	int (*close)(zmq_msg_t *);
+	int (*more)(const zmq_msg_t *);
 };
 
 /* 1 if the loaded libzmq lays messages out as above. */
 int zcs_msg_selftest(const struct zcs_msg_api *api);
+
+/* Would libzmq take this as a message? (A closed one has type 0.) */
+static inline int zcs_msg_valid(const zmq_msg_t *msg)
+{
+	unsigned char t = ((const unsigned char *)msg)[ZCS_MSG_TYPE_OFFSET];
+	return t >= ZCS_MSG_TYPE_MIN && t <= ZCS_MSG_TYPE_MAX;
+}
+
+static inline int zcs_msg_more(const zmq_msg_t *msg)
+{
+	return ((const unsigned char *)msg)[ZCS_MSG_FLAGS_OFFSET] & 1;
+}
+
+static inline void zcs_msg_set_more(zmq_msg_t *msg, int more)
+{
+	unsigned char *f = (unsigned char *)msg + ZCS_MSG_FLAGS_OFFSET;
+	*f = (unsigned char)((*f & ~1u) | (more ? 1u : 0u));
+}
 
 /* The content of an app zero-copy message (lmsg with an ffn), or NULL. */
 static inline struct zcs_zmq_content *zcs_msg_zerocopy(const zmq_msg_t *msg)

@@ -463,13 +463,57 @@ Test(shim, libzmq_dlopened_late_rtld_local) { plugin("plugin-local"); }
 Test(shim, libzmq_called_through_dlsym_is_not_harmed)
 {
 	/* the app bypasses the shim; libzmq's own PLT call from zmq_send_const
-	 * still lands in it, with libzmq out of the global scope */
+	 * still lands in it, with libzmq out of the global scope, and is told
+	 * apart as libzmq's: nothing recorded, so no segment */
 	const char *argv[] = { "zcdlopen", "direct", NULL };
 	run_app(NULL, argv);
 	cr_assert_str_eq(proc.out, "ok\n");
 	cr_assert_str_empty(proc.err);
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1, "libzmq's own call recorded");
+}
+
+Test(shim, a_first_call_racing_a_constructor_inside_dlopen_does_not_deadlock)
+{
+	const char *argv[] = { "zcctor", "race", zc_build("zcctorplug.so"), NULL };
+	run_app(NULL, argv); /* a deadlock ends in the 60 s timeout */
+	cr_assert_str_eq(proc.out, "ok\n");
+	cr_assert_str_empty(proc.err);
 	read_segment();
-	cr_assert_eq(count(ZCS_OP_INIT_DATA, ZCS_PATH_CONST, 9), 100);
+	cr_assert_eq(count(ZCS_OP_INIT_DATA, ZCS_PATH_CONST, 1), 2);
+}
+
+Test(shim, dlclose_of_a_dlopened_shim_does_not_crash_its_threads)
+{
+	/* not preloaded: the app loads and unloads the shim itself */
+	const char *argv[] = { "zcctor", "dlclose", zc_build("libzcshim.so"), NULL };
+	int rc = zc_run(&proc, 0, NULL, argv);
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, proc.err);
+	cr_assert_str_eq(proc.out, "ok\n");
+	read_segment();
+	cr_assert_eq(count(ZCS_OP_INIT_DATA, ZCS_PATH_CONST, 1), 1);
+}
+
+Test(shim, sampling_keeps_counts_exact_and_times_every_size)
+{
+	const char *env[] = { "ZCSHIM_SAMPLE=10", NULL };
+	const char *argv[] = { "zcapp", "ffnsend", "--transport", "tcp", "--sizes", "100,200000",
+			       "--count", "1000", NULL };
+	run_app(env, argv);
+	read_segment();
+	/* every ffn is followed, so the sends ffns make are all the app's */
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_COPY, 8), 2000);
+	cr_assert_eq(count(ZCS_OP_HOLD, ZCS_PATH_CONVERTED, 100), 1000);
+	cr_assert_eq(count(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY, 200000), 1000);
+	/* alternating sizes: random gaps time both, about 1 in 10 each */
+	uint64_t small = zcs_cell_timed(&snap->sum.cell[ZCS_OP_INIT_DATA][ZCS_PATH_ZEROCOPY]
+						     [zcs_size_class(100)]);
+	uint64_t large = zcs_cell_timed(&snap->sum.cell[ZCS_OP_INIT_DATA][ZCS_PATH_ZEROCOPY]
+						     [zcs_size_class(200000)]);
+	cr_assert(small > 40 && small < 160 && large > 40 && large < 160,
+		  "timed %llu and %llu of 1000 each", (unsigned long long)small,
+		  (unsigned long long)large);
 }
 
 Test(shim, odd_settings_never_change_what_the_app_sees)

@@ -44,14 +44,27 @@ int zcs_parse_name(const char *name, struct zcs_name *out)
 {
 	const char *slash = strrchr(name, '/');
 	const char *base = slash ? slash + 1 : name;
-	int pid, used = 0;
-	unsigned long long start;
-	unsigned seq;
 	if (strncmp(base, ZCS_SHM_PREFIX, strlen(ZCS_SHM_PREFIX)) != 0)
 		return -1;
-	if (sscanf(base + strlen(ZCS_SHM_PREFIX), "%d.%llu.%u%n", &pid, &start, &seq,
-		   &used) != 3 || base[strlen(ZCS_SHM_PREFIX) + used] != '\0' || pid <= 0)
+	/* "<pid>.<start>.<seq>", three plain decimals (strtoull, not sscanf:
+	 * no signs, no overflow) */
+	unsigned long long field[3];
+	const char *p = base + strlen(ZCS_SHM_PREFIX);
+	for (int i = 0; i < 3; i++) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		field[i] = strtoull(p, &end, 10);
+		if (errno || *end != (i < 2 ? '.' : '\0'))
+			return -1;
+		p = end + 1;
+	}
+	if (field[0] == 0 || field[0] > INT_MAX || field[2] >= UINT32_MAX)
 		return -1;
+	int pid = (int)field[0];
+	unsigned long long start = field[1];
+	unsigned seq = (unsigned)field[2];
 	if (slash)
 		snprintf(out->path, sizeof out->path, "%s", name);
 	else
@@ -71,6 +84,15 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	memcpy(&h, buf, sizeof h);
 	if (h.magic != ZCS_MAGIC)
 		return ERR("not a zcshim segment (bad magic)");
+	_Static_assert(ZCS_STATE_INIT == 0, "a fresh segment's state is INIT");
+	if (h.state == ZCS_STATE_INIT && h.layout_version == ZCS_LAYOUT_VERSION) {
+		/* being created: nothing but the magic can be trusted yet */
+		memset(&out->hdr, 0, sizeof out->hdr);
+		memset(&out->sum, 0, sizeof out->sum);
+		out->hdr.layout_version = ZCS_LAYOUT_VERSION;
+		out->live = ZCS_LIVE_STARTING;
+		return 0;
+	}
 	if (h.layout_version != ZCS_LAYOUT_VERSION)
 		return ERR("layout version %u, this zcshim-stat reads version %u",
 			   h.layout_version, ZCS_LAYOUT_VERSION);
@@ -93,6 +115,9 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 		return ERR("corrupt: state %u, mode %u, pid %d, sample %u", h.state, h.mode,
 			   h.pid, h.sample_every);
 	h.exe[sizeof h.exe - 1] = '\0';
+	for (char *c = h.exe; *c; c++) /* it goes to terminals: no control bytes */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 
 	out->hdr = h;
 	out->live = h.state == ZCS_STATE_INIT	     ? ZCS_LIVE_STARTING
@@ -128,7 +153,9 @@ static unsigned liveness(const struct zcs_snapshot *s)
 	int dir_len = slash ? (int)(slash - s->path) : 1;
 	snprintf(path, sizeof path, "%.*s/" ZCS_SHM_PREFIX "%d.%llu.%u", dir_len,
 		 slash ? s->path : ".", h->pid, (unsigned long long)h->start_ticks, h->seq + 1);
-	if (lstat(path, &st) == 0)
+	/* only a file the same user could have made: /dev/shm is anyone's */
+	if (h->seq < UINT32_MAX - 1 && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid())
 		return ZCS_LIVE_REPLACED;
 	snprintf(path, sizeof path, "/proc/%d/stat", h->pid);
 	int alive = kill(h->pid, 0) == 0 || errno == EPERM;
@@ -246,11 +273,8 @@ int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_le
 	for (size_t i = n; i-- > 0 && rc != 0;) {
 		if (by_pid && names[i].pid != pid)
 			continue;
-		if (zcs_read(names[i].path, out, why, sizeof why) != 0) {
-			if (by_pid)
-				break; /* the newest segment of that pid is unreadable */
-			continue;
-		}
+		if (zcs_read(names[i].path, out, why, sizeof why) != 0)
+			continue; /* e.g. a file someone else put there: try older */
 		if (by_pid || strcmp(out->hdr.exe, key) == 0)
 			rc = 0;
 	}

@@ -101,7 +101,16 @@ static int find_library(char *out, size_t len)
 	return is_file(out) ? 0 : -1;
 }
 
-/* LD_PRELOAD with lib first; other entries kept in order, lib not twice. */
+/* A sanitizer runtime (libasan.so.8, libtsan.so.2, ...) must come first. */
+static int is_sanitizer(const char *entry)
+{
+	const char *base = strrchr(entry, '/');
+	base = base ? base + 1 : entry;
+	return strncmp(base, "lib", 3) == 0 && strstr(base, "san.so") != NULL;
+}
+
+/* LD_PRELOAD with lib first, after any sanitizer runtime; other entries kept
+ * in order, lib not twice. */
 static int set_preload(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
@@ -112,14 +121,24 @@ static int set_preload(const char *lib)
 		free(copy);
 		return -1;
 	}
-	snprintf(val, len, "%s", lib);
-	/* ld.so separates entries with spaces or colons */
-	for (char *save = NULL, *t = copy ? strtok_r(copy, ": ", &save) : NULL; t;
-	     t = strtok_r(NULL, ": ", &save)) {
-		if (strcmp(t, lib) == 0)
+	val[0] = '\0';
+	/* ld.so separates entries with spaces or colons; two passes over a
+	 * copy each: sanitizer runtimes, then lib, then the rest */
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1) {
+			strcat(val, val[0] ? ":" : "");
+			strcat(val, lib);
 			continue;
-		strcat(val, ":");
-		strcat(val, t);
+		}
+		char *work = copy ? strdup(copy) : NULL;
+		for (char *save = NULL, *t = work ? strtok_r(work, ": ", &save) : NULL; t;
+		     t = strtok_r(NULL, ": ", &save)) {
+			if (strcmp(t, lib) == 0 || is_sanitizer(t) != (pass == 0))
+				continue;
+			strcat(val, val[0] ? ":" : "");
+			strcat(val, t);
+		}
+		free(work);
 	}
 	int rc = setenv("LD_PRELOAD", val, 1);
 	free(val);
