@@ -12,8 +12,10 @@
  */
 #include "segment.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 
 #include "clock.h"
 #include "procstart.h"
+#include "segname.h"
 #include "record.h"
 #include "warn.h"
 #include "zcshim_segment.h"
@@ -80,6 +83,63 @@ static void fail(const char *what, int err)
 	__atomic_store_n(&seg.state, 2, __ATOMIC_RELEASE);
 }
 
+/* Segments outlive their processes (ZCSHIM_KEEP=1) so zcshim-stat works
+ * after a short run; without a bound, a machine running many short zmq
+ * processes would fill /dev/shm (Docker gives it 64 MiB) and starve other
+ * programs. So before making its own, a process removes this user's
+ * finished segments beyond the newest ZCS_KEEP_FINISHED. Finished: the
+ * process named by the segment's pid and start time is gone. Once per
+ * process, off the hot path. */
+#define ZCS_KEEP_FINISHED 8
+
+struct finished {
+	uint64_t start;
+	int pid;
+	char name[NAME_MAX + 1];
+};
+
+static int older_first(const void *a, const void *b)
+{
+	const struct finished *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static void remove_old_finished(void)
+{
+	DIR *d = opendir(ZCS_SHM_DIR);
+	if (!d)
+		return;
+	struct finished found[256]; /* beyond this many, the rest wait their turn */
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < sizeof found / sizeof found[0]) {
+		int pid;
+		uint64_t start;
+		uint32_t seq;
+		struct stat st;
+		char stat_path[64];
+		if (zcs_name_fields(e->d_name, &pid, &start, &seq) != 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", pid);
+		if (zcs_proc_start_ticks(stat_path) == start)
+			continue; /* still running */
+		found[n].start = start;
+		found[n].pid = pid;
+		snprintf(found[n].name, sizeof found[n].name, "%s", e->d_name);
+		n++;
+	}
+	if (n > ZCS_KEEP_FINISHED - 1) {
+		qsort(found, n, sizeof found[0], older_first);
+		for (size_t i = 0; i + (ZCS_KEEP_FINISHED - 1) < n; i++)
+			unlinkat(dirfd(d), found[i].name, 0);
+	}
+	closedir(d);
+}
+
 /* Called with seg.lock held. */
 static void create(void)
 {
@@ -91,6 +151,8 @@ static void create(void)
 			 (unsigned long long)fsize.rlim_cur);
 		return fail("segment does not fit", EFBIG);
 	}
+	if (seg.cfg.keep)
+		remove_old_finished();
 	pid_t pid = getpid();
 	uint64_t start = zcs_proc_start_ticks("/proc/self/stat");
 	int fd = -1;

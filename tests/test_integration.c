@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "histo.h"
+#include "procstart.h"
 #include "segread.h"
 #include "spawn.h"
 
@@ -395,6 +396,39 @@ Test(shim, no_room_for_a_segment_still_converts_and_warns_once)
 	char pid[32], err[512];
 	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
 	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1);
+}
+
+Test(shim, finished_segments_are_kept_to_a_bound)
+{
+	/* a dozen short runs: the oldest finished segments make room */
+	char first[32] = "", last[32] = "", err[512];
+	int pids[12];
+	for (int i = 0; i < 12; i++) {
+		const char *argv[] = { "zcapp", "pushpull", "--count", "1", NULL };
+		run_app(NULL, argv);
+		pids[i] = (int)proc.pid;
+		snprintf(i ? last : first, sizeof first, "%d", (int)proc.pid);
+	}
+	int first_left = zcs_find(first, snap, err, sizeof err) == 0;
+	if (first_left)
+		unlink(snap->path);
+	cr_assert_eq(zcs_find(last, snap, err, sizeof err), 0, "%s", err);
+	unlink(snap->path);
+	cr_assert(!first_left, "the oldest of 12 finished segments is still there");
+	struct zcs_name *names;
+	size_t n, mine = 0;
+	cr_assert_eq(zcs_list(&names, &n, err, sizeof err), 0);
+	for (size_t i = 0; i < n; i++) {
+		char stat_path[64];
+		snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", names[i].pid);
+		mine += zcs_proc_start_ticks(stat_path) != names[i].start_ticks;
+	}
+	for (size_t i = 0; i < n; i++) /* tidy up what this test left */
+		for (int k = 0; k < 12; k++)
+			if (names[i].pid == pids[k])
+				unlink(names[i].path);
+	free(names);
+	cr_assert_leq(mine, 8 + 2, "%zu finished segments left", mine); /* + other tests' */
 }
 
 Test(shim, keep_0_removes_the_segment_at_exit)

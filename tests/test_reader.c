@@ -142,9 +142,14 @@ Test(reader, terminates_an_unterminated_name)
 
 Test(reader, every_prefix_of_a_segment_is_handled)
 {
-	/* short reads of a segment being truncated: refused or parsed, never a crash */
+	/* short reads of a segment being truncated: refused, never a crash,
+	 * from inside the header to one byte short of the whole */
 	for (size_t len = 0; len <= 4096; len += 7)
 		cr_assert_eq(zcs_parse(image, len, snap, err, sizeof err), -1);
+	for (size_t len = 4096; len < ZCS_SEGMENT_BYTES; len += 65537)
+		cr_assert_eq(zcs_parse(image, len, snap, err, sizeof err), -1, "len %zu", len);
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES - 1, snap, err, sizeof err), -1);
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0);
 }
 
 Test(reader, names)
@@ -258,7 +263,6 @@ Test(reader, a_segment_rewritten_while_read)
 	r.stop = 1;
 	pthread_join(t, NULL);
 	unlink(path);
-	cr_assert_eq(ok + refused_, 300);
 	cr_assert_gt(refused_, 0, "the rewriter never got in the way");
 }
 
@@ -301,4 +305,36 @@ Test(reader, a_recycled_pid_is_told_apart_by_start_time)
 	cr_assert_eq(live_new, ZCS_LIVE_RUNNING);
 	cr_assert_eq(read_old, 0);
 	cr_assert_eq(snap->live, ZCS_LIVE_DEAD, "the pid's earlier process is gone");
+}
+
+Test(reader, a_foreign_replaced_marker_is_not_believed)
+{
+	/* our own running process's segment, and a next-seq file someone else
+	 * dropped beside it */
+	char dir[] = "/tmp/zcshim-dir-XXXXXX", mine[512], marker[512];
+	cr_assert_not_null(mkdtemp(dir));
+	uint64_t start = zcs_proc_start_ticks("/proc/self/stat");
+	snprintf(mine, sizeof mine, "%s/zcshim.%d.%llu.0", dir, (int)getpid(),
+		 (unsigned long long)start);
+	snprintf(marker, sizeof marker, "%s/zcshim.%d.%llu.1", dir, (int)getpid(),
+		 (unsigned long long)start);
+	hdr()->pid = getpid();
+	hdr()->state = ZCS_STATE_RUNNING;
+	hdr()->start_ticks = start;
+	int fd = open(mine, O_CREAT | O_WRONLY, 0600);
+	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	close(fd);
+	fd = open(marker, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	int chowned = chown(marker, 65534, (gid_t)-1) == 0;
+	int rc = zcs_read(mine, snap, err, sizeof err);
+	unsigned live = snap->live;
+	unlink(marker);
+	unlink(mine);
+	rmdir(dir);
+	if (!chowned)
+		cr_skip_test("cannot chown: needs root");
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(live, ZCS_LIVE_RUNNING, "another user's file made it '%s'",
+		     zcs_live_name(live));
 }

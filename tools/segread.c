@@ -15,6 +15,7 @@
 
 #include "histo.h"
 #include "procstart.h"
+#include "segname.h"
 
 #define ERR(...) (snprintf(err, err_len, __VA_ARGS__), -1)
 
@@ -44,27 +45,11 @@ int zcs_parse_name(const char *name, struct zcs_name *out)
 {
 	const char *slash = strrchr(name, '/');
 	const char *base = slash ? slash + 1 : name;
-	if (strncmp(base, ZCS_SHM_PREFIX, strlen(ZCS_SHM_PREFIX)) != 0)
+	int pid;
+	uint64_t start;
+	uint32_t seq;
+	if (zcs_name_fields(base, &pid, &start, &seq) != 0)
 		return -1;
-	/* "<pid>.<start>.<seq>", three plain decimals (strtoull, not sscanf:
-	 * no signs, no overflow) */
-	unsigned long long field[3];
-	const char *p = base + strlen(ZCS_SHM_PREFIX);
-	for (int i = 0; i < 3; i++) {
-		char *end;
-		if (*p < '0' || *p > '9')
-			return -1;
-		errno = 0;
-		field[i] = strtoull(p, &end, 10);
-		if (errno || *end != (i < 2 ? '.' : '\0'))
-			return -1;
-		p = end + 1;
-	}
-	if (field[0] == 0 || field[0] > INT_MAX || field[2] >= UINT32_MAX)
-		return -1;
-	int pid = (int)field[0];
-	unsigned long long start = field[1];
-	unsigned seq = (unsigned)field[2];
 	if (slash)
 		snprintf(out->path, sizeof out->path, "%s", name);
 	else
