@@ -288,15 +288,25 @@ Test(tools, clean_removes_only_our_segments_of_processes_that_are_gone)
 
 /* --------------------------------------------------------- zcshim-run */
 
+/* In make test-asan the programs need the ASan runtime preloaded first, as
+ * a user running a sanitizer would have it; zcshim-run must keep it first. */
+static const char *sanitizer_first(void)
+{
+	const char *san = getenv("ZCSHIM_TEST_PRELOAD_FIRST");
+	return san && *san ? san : NULL;
+}
+
 Test(tools, run_preloads_sets_the_env_and_says_where_the_segment_is)
 {
 	const char *argv[] = { "zcshim-run", "--threshold", "1000", "--mode", "profile",
 			       "--sample", "2", "--", "zcapp", "pushpull", "--sizes", "100",
 			       "--count", "30", NULL };
-	char app[4096];
+	char app[4096], preload[4200];
 	snprintf(app, sizeof app, "%s", zc_build("zcapp"));
 	argv[8] = app;
-	cr_assert_eq(zc_run(&proc, 0, NULL, argv), 0, "%s", proc.err);
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", sanitizer_first() ? sanitizer_first() : "");
+	const char *env[] = { preload, NULL };
+	cr_assert_eq(zc_run(&proc, 0, sanitizer_first() ? env : NULL, argv), 0, "%s", proc.err);
 	long pid = zc_out_value(&proc, "pid");
 	cr_assert_gt(pid, 0, "%s", proc.out);
 	char want[128];
@@ -316,30 +326,38 @@ Test(tools, run_preloads_sets_the_env_and_says_where_the_segment_is)
 
 Test(tools, run_prepends_to_ld_preload_and_passes_the_status_on)
 {
-	const char *env[] = { "LD_PRELOAD=libm.so.6", "ZCSHIM_MODE=off", NULL };
+	const char *san = sanitizer_first();
+	char preload[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s%slibm.so.6", san ? san : "", san ? ":" : "");
+	const char *env[] = { preload, "ZCSHIM_MODE=off", NULL };
 	const char *argv[] = { "zcshim-run", "--keep", "0", "/bin/sh", "-c",
 			       "echo \"$LD_PRELOAD|$ZCSHIM_MODE|$ZCSHIM_KEEP\"; exit 7", NULL };
 	cr_assert_eq(zc_run(&proc, 0, env, argv), 7, "%s", proc.err);
-	char want[4200];
-	snprintf(want, sizeof want, "%s:libm.so.6|off|0\n", zc_build("libzcshim.so"));
+	char want[8400];
+	snprintf(want, sizeof want, "%s%s%s:libm.so.6|off|0\n", san ? san : "", san ? ":" : "",
+		 zc_build("libzcshim.so"));
 	cr_assert_str_eq(proc.out, want);
+	char san_only[4200];
+	snprintf(san_only, sizeof san_only, "LD_PRELOAD=%s", san ? san : "");
+	const char *san_env[] = { san_only, NULL };
+	const char *const *renv = san ? san_env : NULL;
 	cr_assert_not_null(strstr(proc.err, ": no segment ("), "%s", proc.err);
 
 	const char *killed[] = { "zcshim-run", "/bin/sh", "-c", "kill -KILL $$", NULL };
-	cr_assert_eq(zc_run(&proc, 0, NULL, killed), 128 + 9);
+	cr_assert_eq(zc_run(&proc, 0, renv, killed), 128 + 9);
 	const char *missing[] = { "zcshim-run", "--", "/nonexistent/cmd", NULL };
-	cr_assert_eq(zc_run(&proc, 0, NULL, missing), 127);
+	cr_assert_eq(zc_run(&proc, 0, renv, missing), 127);
 	cr_assert_str_eq(proc.err, "zcshim-run: /nonexistent/cmd: No such file or directory\n");
 	const char *bad[] = { "zcshim-run", "--threshold", "64q", "true", NULL };
-	cr_assert_eq(zc_run(&proc, 0, NULL, bad), 125);
+	cr_assert_eq(zc_run(&proc, 0, renv, bad), 125);
 	cr_assert_eq(strncmp(proc.err, "zcshim-run: --threshold '64q'", 29), 0, "%s", proc.err);
 	const char *bad_mode[] = { "zcshim-run", "-m", "fast", "true", NULL };
-	cr_assert_eq(zc_run(&proc, 0, NULL, bad_mode), 125);
+	cr_assert_eq(zc_run(&proc, 0, renv, bad_mode), 125);
 	const char *none[] = { "zcshim-run", NULL };
-	cr_assert_eq(zc_run(&proc, 0, NULL, none), 125);
+	cr_assert_eq(zc_run(&proc, 0, renv, none), 125);
 	cr_assert_not_null(strstr(proc.err, "no command to run"));
 	const char *help[] = { "zcshim-run", "--help", NULL };
-	cr_assert_eq(zc_run(&proc, 0, NULL, help), 0);
+	cr_assert_eq(zc_run(&proc, 0, renv, help), 0);
 	cr_assert_not_null(strstr(proc.out, "Usage: zcshim-run"));
 }
 
