@@ -190,4 +190,4 @@ uninstall:
 clean:
 	rm -rf $(B) build-asan build-tsan build-fuzz
 
--include bench/bench.mk
+include bench/bench.mk

@@ -15,8 +15,9 @@
  *   1. build a fresh message with zmq_msg_init_size and memcpy the bytes,
  *      carrying over routing id and group;
  *   2. send that copy with the real zmq_msg_send / zmq_sendmsg;
- *   3. on failure close the copy: the app's message is untouched and still
- *      the app's, as after any failed send, and errno is libzmq's;
+ *   3. on failure close the copy: the app's message is the app's again, as
+ *      after any failed send, with the `more` flag libzmq gave the copy, and
+ *      errno is libzmq's;
  *   4. on success close the app's message (dropping its reference: the ffn
  *      runs now, or at the last close if the app zmq_msg_copy'd it) and leave
  *      it empty, as a successful send does.
@@ -24,12 +25,13 @@
  * zmq_msg_init_data, and only once libzmq no longer reads the buffer.
  * Messages with ffn NULL (constants, zmq_send_const) are never converted.
  *
- * Re-entrancy: zcs_tls.depth counts our frames on this thread. A call that
- * arrives while depth > 0 comes from libzmq itself (zmq_send_const calls
- * zmq_msg_init_data through its PLT, zmq_sendmsg jumps to zmq_msg_send's)
- * and passes straight through unrecorded; so do calls on libzmq's own IO
- * threads (socket monitor events). The app's ffn runs with depth 0 (see
- * hold.c), so an ffn that sends, as pyzmq's does, is recorded as the app.
+ * Whose call: libzmq calls some of these itself through its PLT (zmq_sendmsg
+ * jumps to zmq_msg_send, zmq_send_const calls zmq_msg_init_data, monitor
+ * events call zmq_msg_send). A call whose return address is in libzmq's code
+ * (real.h) passes straight through unrecorded. zcs_tls.depth counts our own
+ * frames on this thread and does the same for calls made under them. The
+ * app's ffn runs with depth 0 (hold.c, and around the close in step 4), so
+ * an ffn that sends, as pyzmq's does, is recorded as the app.
  */
 #include <errno.h>
 #include <pthread.h>

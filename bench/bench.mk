@@ -1,0 +1,28 @@
+# bench/bench.mk - benchmark targets, included by the top Makefile.
+#
+# `make bench` reproduces bench/results/ (12-14 minutes on 2 cores);
+# `make bench-quick` is a smaller sweep (about 1 minute, into bench/results/quick/). Neither is part
+# of `make test`: timings are not tests. See bench/RESULTS.md.
+
+BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead
+
+.PHONY: bench bench-quick bench-plot
+
+# make all builds the benchmarks too (the tests run zcbench once)
+all: $(BENCH_PROGS)
+
+$(B)/zcbench: bench/zcbench.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread -ldl -lm
+
+$(B)/zcoverhead: bench/zcoverhead.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread -ldl
+
+bench: $(BENCH_PROGS) $(B)/libzcshim.so $(B)/zcshim-stat
+	sh bench/run
+
+bench-quick: $(BENCH_PROGS) $(B)/libzcshim.so $(B)/zcshim-stat
+	sh bench/run --quick
+
+# Redraw the plots and tables from bench/results/*.csv without measuring.
+bench-plot:
+	sh bench/run --plot-only
