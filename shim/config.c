@@ -131,7 +131,7 @@ void zcs_config_load(struct zcs_config *cfg, const char *(*get)(const char *),
 			cfg->sample_every = (uint32_t)n;
 		else
 			complain(warn, warn_len, "ZCSHIM_SAMPLE", v,
-				 "a whole number from 1 to 1000000", "1");
+				 "a whole number from 1 to 1000000", "16");
 	}
 	if ((v = get("ZCSHIM_KEEP")) && *v) {
 		if (zcs_parse_uint(v, 0, 1, &n) == 0)

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define ZCS_DEFAULT_THRESHOLD (64u * 1024u) /* pyzmq 17's COPY_THRESHOLD */
-#define ZCS_DEFAULT_SAMPLE    1u
+#define ZCS_DEFAULT_SAMPLE    16u /* rdtsc is ~12 ns here: time 1 call in 16 */
 #define ZCS_MAX_SAMPLE        1000000u
 
 struct zcs_config {

@@ -76,7 +76,7 @@ void zcs_hold_trampoline(void *data, void *hint)
 	int saved_errno = errno;
 	struct zcs_hold *h = hint;
 	zcs_handoff_recv(h); /* first: it also orders the shim's init before us */
-	uint64_t freed = h->t0_ticks ? zcs_ticks() : 0;
+	uint64_t freed = zcs_ticks();
 	zmq_free_fn *ffn = h->ffn;
 	void *app_hint = h->hint;
 	uint64_t t0 = h->t0_ticks, bytes = h->bytes;
@@ -98,10 +98,9 @@ void zcs_hold_trampoline(void *data, void *hint)
 	saved_errno = errno;
 	zcs_tls.depth = depth;
 
-	/* every buffer is counted; sampled ones (t0 set) are timed too */
-	uint64_t done = t0 ? zcs_ticks() : 0;
-	zcs_record(ZCS_OP_HOLD, path, bytes, t0 ? zcs_elapsed_ns(t0, freed) : ZCS_UNTIMED);
-	zcs_record(ZCS_OP_FFN, path, bytes, t0 ? zcs_elapsed_ns(freed, done) : ZCS_UNTIMED);
+	uint64_t done = zcs_ticks();
+	zcs_record(ZCS_OP_HOLD, path, bytes, zcs_elapsed_ns(t0, freed));
+	zcs_record(ZCS_OP_FFN, path, bytes, zcs_elapsed_ns(freed, done));
 	zcs_record_ffn_thread(kind);
 	errno = saved_errno;
 }

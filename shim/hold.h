@@ -4,9 +4,9 @@
  * The shim hands libzmq its own free callback (zcs_hold_trampoline) with a
  * small record as hint; the record remembers the app's ffn and hint, when
  * and on which thread the buffer was handed over. When libzmq releases the
- * buffer the trampoline counts it, records which thread it runs on and, for
- * sampled buffers, the hold time and what the app's ffn costs, then calls
- * the app's ffn exactly once.
+ * buffer the trampoline records the hold time, which thread it runs on and
+ * what the app's ffn costs, then calls the app's ffn exactly once. Only
+ * buffers whose zmq_msg_init_data call was sampled are followed.
  *
  * Records come from a fixed pool (no malloc on the hot path), handed out
  * and returned through a lock-free stack: ffns run on libzmq's IO threads,
@@ -24,7 +24,7 @@
 struct zcs_hold {
 	zmq_free_fn *ffn;   /* the app's */
 	void *hint;         /* the app's */
-	uint64_t t0_ticks;  /* zmq_msg_init_data was called; 0: not sampled */
+	uint64_t t0_ticks;  /* zmq_msg_init_data was called */
 	uint64_t bytes;
 	uint32_t thread_id; /* zcs_thread_id() of the caller of init_data */
 	uint32_t next;      /* free-stack link: index + 1, 0 ends */

@@ -22,8 +22,9 @@ struct zc_proc {
 const char *zc_build(const char *file);
 
 /* Start argv (argv[0] in the build dir unless absolute) with env entries
- * "K=V" added to a copy of ours with every ZCSHIM_* and LD_PRELOAD removed;
- * preload adds LD_PRELOAD=<build>/libzcshim.so. Environment knobs:
+ * "K=V" added to a copy of ours with every ZCSHIM_* and LD_PRELOAD removed,
+ * and ZCSHIM_SAMPLE=1 unless env sets it; preload adds
+ * LD_PRELOAD=<build>/libzcshim.so. Environment knobs:
  * ZCSHIM_TEST_SHIM (another shim), ZCSHIM_TEST_PRELOAD_FIRST (preloaded
  * before it: a sanitizer runtime), ZCSHIM_TEST_WRAPPER (a command, e.g.
  * valgrind, that runs our own programs when preloaded). */

@@ -67,7 +67,7 @@ Test(config, unset_and_empty_take_defaults_silently)
 	zcs_config_load(&c, fake_get, warn, sizeof warn);
 	cr_assert_eq(c.mode, ZCS_MODE_CONVERT);
 	cr_assert_eq(c.threshold_bytes, 65536);
-	cr_assert_eq(c.sample_every, 1);
+	cr_assert_eq(c.sample_every, 16);
 	cr_assert_eq(c.keep, 1);
 	cr_assert_str_empty(warn);
 }
@@ -75,14 +75,14 @@ Test(config, unset_and_empty_take_defaults_silently)
 Test(config, good_values_are_taken)
 {
 	static const char *const env[] = { "ZCSHIM_MODE", "profile", "ZCSHIM_THRESHOLD", "1M",
-					   "ZCSHIM_SAMPLE", "16", "ZCSHIM_KEEP", "0", NULL };
+					   "ZCSHIM_SAMPLE", "3", "ZCSHIM_KEEP", "0", NULL };
 	struct zcs_config c;
 	char warn[256];
 	fake_env = env;
 	zcs_config_load(&c, fake_get, warn, sizeof warn);
 	cr_assert_eq(c.mode, ZCS_MODE_PROFILE);
 	cr_assert_eq(c.threshold_bytes, 1u << 20);
-	cr_assert_eq(c.sample_every, 16);
+	cr_assert_eq(c.sample_every, 3);
 	cr_assert_eq(c.keep, 0);
 	cr_assert_str_empty(warn);
 }
@@ -97,7 +97,7 @@ Test(config, bad_values_fall_back_and_make_one_line_naming_them)
 	zcs_config_load(&c, fake_get, warn, sizeof warn);
 	cr_assert_eq(c.mode, ZCS_MODE_CONVERT);
 	cr_assert_eq(c.threshold_bytes, 65536);
-	cr_assert_eq(c.sample_every, 1);
+	cr_assert_eq(c.sample_every, 16);
 	cr_assert_eq(c.keep, 1);
 	cr_assert_not_null(strstr(warn, "ZCSHIM_MODE='fast'"));
 	cr_assert_not_null(strstr(warn, "ZCSHIM_THRESHOLD='64q'"));
