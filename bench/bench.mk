@@ -2,7 +2,7 @@
 #
 # `make bench` reproduces bench/results/ (12-14 minutes on 2 cores);
 # `make bench-quick` is a smaller sweep (about 1 minute, into bench/results/quick/). Neither is part
-# of `make test`: timings are not tests. See bench/RESULTS.md.
+# of `make test`: timings are not tests. See README.md, "Results".
 
 BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead
 

@@ -1,4 +1,4 @@
-# bench/plots.gnuplot - the pictures of bench/RESULTS.md, drawn from bench/run's medians.
+# bench/plots.gnuplot - the pictures of README.md "Results", drawn from bench/run's medians.
 #
 # The seed study's three pictures (throughput, sends, latency vs size, log-log,
 # copy vs zero-copy), the zero-copy/copy ratio, and the shim's lines: what
