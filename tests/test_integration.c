@@ -779,3 +779,46 @@ Test(load, ffn_sends_under_a_mutex_while_senders_hit_the_hwm)
 {
 	stress("pushpull", "inproc", "--gc --dontwait");
 }
+
+/* ------------------------------------------------------------ bench */
+
+/* The benchmark itself is not a test (timings are not), but its CSV is
+ * the input to bench/run's tables and plots: one tiny run must produce it
+ * well formed. */
+static void bench_csv(const char *const argv[], int want_thr)
+{
+	int rc = zc_run(&proc, 0, NULL, argv);
+	cr_assert_eq(rc, 0, "zcbench exited %d: %s", rc, proc.err);
+	static const char header[] = "size,count,copy,transport,ffn_model,shim_mode,sends,"
+				     "throughput,latency_us,";
+	cr_assert_eq(strncmp(proc.out, header, strlen(header)), 0, "%s", proc.out);
+	int rows = 0;
+	for (char *line = strchr(proc.out, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+		char row[512];
+		snprintf(row, sizeof row, "%.*s", (int)strcspn(line + 1, "\n"), line + 1);
+		int fields = 1;
+		for (const char *c = row; *c; c++)
+			fields += *c == ',';
+		cr_assert_eq(fields, 16, "row '%s'", row);
+		char *f[16], *p = row;
+		for (int i = 0; i < 16; i++) /* strsep keeps empty fields */
+			f[i] = strsep(&p, ",");
+		cr_assert(!strcmp(f[0], rows ? "100000" : "100"), "size %s", f[0]);
+		cr_assert_str_eq(f[1], "200");
+		if (want_thr)
+			cr_assert(atof(f[6]) > 0 && atof(f[7]) > 0 && !*f[8], "%s,%s,%s", f[6], f[7], f[8]);
+		else
+			cr_assert(atof(f[8]) > 0 && !*f[6], "%s / %s", f[8], f[6]);
+		rows++;
+	}
+	cr_assert_eq(rows, 2, "%s", proc.out);
+}
+
+Test(bench, zcbench_writes_well_formed_csv)
+{
+	const char *thr[] = { "zcbench", "thr", "--sizes", "100,100000", "--count", "200", NULL };
+	bench_csv(thr, 1);
+	const char *lat[] = { "zcbench", "lat", "--transport", "ipc", "--zerocopy", "--ffn",
+			      "gcthread", "--sizes", "100,100000", "--count", "200", NULL };
+	bench_csv(lat, 0);
+}
