@@ -16,7 +16,7 @@
  *   zcapp router   [--sizes L] [--count N]      multipart DEALER <- ROUTER
  *   zcapp eagain   [--sizes L]                  DONTWAIT on a peerless PUSH
  *   zcapp ffnsend  [--count N] [--sizes L]      ffn sends under a mutex (pyzmq)
- *   zcapp msgcopy  [--sizes L] [--count N]      zmq_msg_copy, send both
+ *   zcapp msgcopy  [--sizes L] [--count N]      zmq_msg_copy, zmq_msg_move, send both
  *   zcapp threads  [--count N]                  threads made before and after
  *                                               the shim's first call
  *
@@ -450,14 +450,18 @@ static void scenario_msgcopy(void)
 	pthread_create(&p.t, NULL, pull_all, &p);
 	for (long seq = 0; seq < total_msgs(); seq++) {
 		size_t bytes = opt.sizes[seq % opt.nsizes];
-		zmq_msg_t a, b;
+		zmq_msg_t a, b, c;
 		make_msg(&a, seq, bytes);
 		zmq_msg_init(&b);
 		zmq_msg_copy(&b, &a);
+		zmq_msg_init(&c);
+		zmq_msg_move(&c, &b); /* c now holds b's reference; b is empty */
+		CHECK(zmq_msg_size(&b) == 0, "moved-from message not empty");
 		CHECK(zmq_msg_send(&a, push, 0) == (int)bytes, "send a");
-		/* b still refers to the buffer: its ffn must wait for b */
-		CHECK(opt.copy || ffn_calls[nbufs - 1] == 0, "ffn ran while b refers to it");
-		CHECK(zmq_msg_send(&b, push, 0) == (int)bytes, "send b");
+		/* c still refers to the buffer: its ffn must wait for c */
+		CHECK(opt.copy || ffn_calls[nbufs - 1] == 0, "ffn ran while c refers to it");
+		CHECK(zmq_msg_send(&c, push, 0) == (int)bytes, "send c");
+		zmq_msg_close(&b);
 	}
 	pthread_join(p.t, NULL);
 	printf("sent=%ld received=%ld bad=%ld pid=%d\n", 2 * total_msgs(), p.got, p.bad,
