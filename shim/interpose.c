@@ -173,14 +173,14 @@ static inline uint64_t sample_start(unsigned op)
 	return zcs_ticks();
 }
 
+/* Record the call. errno is libzmq's and stays so: recording touches it only
+ * in zcs_shard_claim, which keeps it. */
 static inline void finish(unsigned op, unsigned path, size_t bytes, uint64_t t0, int rc)
 {
-	int saved = errno;
 	if (rc < 0)
 		zcs_record_failed(op);
 	else
 		zcs_record(op, path, bytes, t0 ? zcs_elapsed_ns(t0, zcs_ticks()) : ZCS_UNTIMED);
-	errno = saved;
 }
 
 static int enosys(void)
@@ -311,8 +311,9 @@ static int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *soc
 	 * straight to libzmq: even zmq_msg_size would assert on it. */
 	if (!layout_known || !zcs_msg_valid(msg))
 		return real_fn(msg, socket, flags);
-	size_t bytes = real_zmq_msg_size(msg);
 	unsigned path = zcs_msg_path(msg);
+	const struct zcs_zmq_content *content = zcs_msg_zerocopy(msg);
+	size_t bytes = content ? content->size : real_zmq_msg_size(msg);
 	uint64_t t0 = sample_start(op);
 	int rc = -1, sent_copy = 0;
 	zcs_tls.depth++;

@@ -34,7 +34,8 @@ struct zcs_tls {
 extern __thread struct zcs_tls zcs_tls __attribute__((tls_model("initial-exec")));
 
 /* Slow path: claim a shard for this thread, creating the segment if it is
- * the process's first record. NULL if there is no segment. */
+ * the process's first record. NULL if there is no segment. Keeps errno:
+ * nothing else on the recording path touches it. */
 struct zcs_shard *zcs_shard_claim(void);
 
 static inline void zcs_add(uint64_t *p, uint64_t v, int owned)

@@ -202,7 +202,19 @@ static void create(void)
 	__atomic_store_n(&seg.state, 1, __ATOMIC_RELEASE);
 }
 
+/* The one place on the recording path that may make syscalls (once per
+ * thread, once per process): it keeps errno, so the hot path need not. */
+static struct zcs_shard *claim(void);
+
 struct zcs_shard *zcs_shard_claim(void)
+{
+	int saved = errno;
+	struct zcs_shard *s = claim();
+	errno = saved;
+	return s;
+}
+
+static struct zcs_shard *claim(void)
 {
 	int state = __atomic_load_n(&seg.state, __ATOMIC_ACQUIRE);
 	if (state == 2)

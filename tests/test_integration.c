@@ -461,6 +461,25 @@ Test(shim, bad_settings_give_one_warning_line_and_defaults)
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 10);
 }
 
+Test(shim, errno_after_successful_calls_is_libzmqs)
+{
+	/* the app sets errno to EDOM before each send; after a successful one
+	 * it may hold only what libzmq itself leaves there (EAGAIN or EINTR
+	 * from its mailbox, at random), never a value of the shim's (ENOENT,
+	 * EEXIST, ENOSYS from creating the segment on the first call, say) */
+	static const char *const apis[] = { "msg_send", "sendmsg", "send", "send_const" };
+	static const char *const modes[] = { "ZCSHIM_MODE=convert", "ZCSHIM_MODE=profile" };
+	for (size_t i = 0; i < 8; i++) {
+		const char *env[] = { modes[i % 2], NULL };
+		const char *argv[] = { "zcapp", "pushpull", "--api", apis[i / 2], "--sizes",
+				       "10,100,100000", "--count", "50", NULL };
+		run_app(env, argv);
+		read_segment();
+		cr_assert_eq(zc_out_value(&proc, "errno_foreign"), 0, "%s %s: %s", apis[i / 2],
+			     modes[i % 2], proc.out);
+	}
+}
+
 Test(shim, a_good_run_prints_nothing)
 {
 	const char *argv[] = { "zcapp", "pushpull", NULL };

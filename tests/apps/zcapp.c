@@ -240,16 +240,21 @@ static void scenario_pushpull(void)
 	struct puller p = { .ctx = ctx, .expect = total_msgs() };
 	bind_to(push, p.ep, sizeof p.ep, "pushpull");
 	pthread_create(&p.t, NULL, pull_all, &p);
-	long sent = 0;
+	long sent = 0, errno_changed = 0;
 	for (long seq = 0; seq < total_msgs(); seq++) {
 		size_t bytes = opt.sizes[seq % opt.nsizes];
+		/* a successful send must leave errno as libzmq does: unchanged, or
+		 * EAGAIN/EINTR from libzmq's own mailbox, never anything else */
+		errno = EDOM;
 		int rc = send_one(push, seq, bytes, 0);
+		errno_changed += rc >= 0 && errno != EDOM && errno != EAGAIN && errno != EINTR;
 		CHECK(rc == (int)bytes, "send of %zu returned %d: %s", bytes, rc,
 		      zmq_strerror(errno));
 		sent += rc >= 0;
 	}
 	pthread_join(p.t, NULL);
-	printf("sent=%ld received=%ld bad=%ld pid=%d\n", sent, p.got, p.bad, (int)getpid());
+	printf("sent=%ld received=%ld bad=%ld errno_foreign=%ld pid=%d\n", sent, p.got, p.bad,
+	       errno_changed, (int)getpid());
 	CHECK(p.got == sent && p.bad == 0, "lost or damaged messages");
 	if (opt.wait_stdin) {
 		printf("ready\n");
