@@ -311,8 +311,9 @@ static int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *soc
 	 * straight to libzmq: even zmq_msg_size would assert on it. */
 	if (!layout_known || !zcs_msg_valid(msg))
 		return real_fn(msg, socket, flags);
-	unsigned path = zcs_msg_path(msg);
+	/* one look at the content block gives both path and size */
 	const struct zcs_zmq_content *content = zcs_msg_zerocopy(msg);
+	unsigned path = content ? ZCS_PATH_ZEROCOPY : zcs_msg_path(msg);
 	size_t bytes = content ? content->size : real_zmq_msg_size(msg);
 	uint64_t t0 = sample_start(op);
 	int rc = -1, sent_copy = 0;

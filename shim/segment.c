@@ -74,11 +74,12 @@ void zcs_segment_configure(const struct zcs_config *cfg, uint32_t libzmq_version
 	seg.key_ok = pthread_key_create(&seg.shard_key, release_shard) == 0;
 }
 
-static void fail(const char *what, int err)
+/* "<what> <object>: <why>; ..." as the process's one warning line. */
+static void fail(const char *what, const char *object, int err)
 {
 	char line[256];
 	snprintf(line, sizeof line, "%s %s: %s; not recording (conversion unaffected)",
-		 what, seg.name, strerror(err));
+		 what, object, strerror(err));
 	zcs_warn_once(line);
 	__atomic_store_n(&seg.state, 2, __ATOMIC_RELEASE);
 }
@@ -147,9 +148,10 @@ static void create(void)
 	struct rlimit fsize;
 	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
 	    fsize.rlim_cur < ZCS_SEGMENT_BYTES) {
-		snprintf(seg.name, sizeof seg.name, "(file size limit %llu bytes)",
+		char limit[64];
+		snprintf(limit, sizeof limit, "(file size limit %llu bytes)",
 			 (unsigned long long)fsize.rlim_cur);
-		return fail("segment does not fit", EFBIG);
+		return fail("segment does not fit", limit, EFBIG);
 	}
 	if (seg.cfg.keep)
 		remove_old_finished();
@@ -165,19 +167,19 @@ static void create(void)
 			break;
 	}
 	if (fd < 0)
-		return fail("cannot create", errno);
+		return fail("cannot create", seg.name, errno);
 	int err = posix_fallocate(fd, 0, (off_t)ZCS_SEGMENT_BYTES);
 	if (err) {
 		close(fd);
 		shm_unlink(seg.name);
-		return fail("cannot reserve space for", err);
+		return fail("cannot reserve space for", seg.name, err);
 	}
 	void *p = mmap(NULL, ZCS_SEGMENT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	err = errno;
 	close(fd);
 	if (p == MAP_FAILED) {
 		shm_unlink(seg.name);
-		return fail("cannot map", err);
+		return fail("cannot map", seg.name, err);
 	}
 
 	struct zcs_header *h = p;
