@@ -16,6 +16,16 @@
  * release fence and only then stores state = ZCS_STATE_RUNNING. A reader that
  * sees ZCS_STATE_INIT must not trust anything else.
  *
+ * What every thread shares sits in struct zcs_shared, right after the header:
+ * the socket table, the zero-copy in-flight gauge and the cell index. A
+ * series is keyed (socket slot, op, path, size class); the index maps a key
+ * to a cell number, the same in every shard. Slot 0, "other", has all its
+ * cells from the start (numbers 1..ZCS_NOTHER_CELLS) and takes calls on no
+ * socket (zmq_msg_init_data, hold and ffn of buffers never sent), sends on
+ * sockets beyond the table, and anything that finds the cell pool used up,
+ * so no call goes uncounted. Table sockets take cells from the pool on
+ * first use (the writer CASes the index entry from 0).
+ *
  * Counters are per-thread shards (struct zcs_shard). A thread that owns a
  * shard adds with a relaxed load+store; shard 0 is shared by threads that
  * found no free shard and takes relaxed atomic adds. Every counter is an
@@ -30,7 +40,7 @@
 #include <stdint.h>
 
 #define ZCS_MAGIC          UINT64_C(0x6765736d6873637a) /* "zcshmseg" little-endian */
-#define ZCS_LAYOUT_VERSION 1u
+#define ZCS_LAYOUT_VERSION 2u
 #define ZCS_SHM_DIR        "/dev/shm"
 #define ZCS_SHM_PREFIX     "zcshim."
 
@@ -77,6 +87,9 @@ enum zcs_clock { ZCS_CLOCK_MONOTONIC, ZCS_CLOCK_TSC };
 /* header.flags */
 #define ZCS_F_LAYOUT_KNOWN 0x1u /* libzmq's zmq_msg_t layout passed the self-test:
                                    sends are classified and conversion is possible */
+#define ZCS_F_CALLS_SEEN   0x2u /* a libzmq function was called through the shim; until
+                                   then libzmq_version, tsc_hz, clock and the shards
+                                   mean nothing, and the shards may not be backed yet */
 
 /* Size classes: class 0 is 0 bytes; class k in 1..27 holds [2^(k-1), 2^k),
  * so class 27 ends at 128 MiB; class 28 holds everything from 128 MiB up. */
@@ -91,6 +104,31 @@ enum zcs_clock { ZCS_CLOCK_MONOTONIC, ZCS_CLOCK_TSC };
 
 #define ZCS_NSHARDS 4 /* shard 0 shared (atomic adds), 1..3 owned by one thread */
 
+/* Sockets: slot 0 is "other"; slots 1..ZCS_NSOCKETS are table rows, given
+ * out in the order sockets are first seen and never reused, so a slot number
+ * is the socket's id for the life of the process. */
+#define ZCS_NSOCKETS     64
+#define ZCS_NSLOTS       (ZCS_NSOCKETS + 1)
+#define ZCS_SLOT_OTHER   0
+#define ZCS_ENDPOINTS_MAX 216 /* bytes of "ep ep ...", NUL included */
+
+#define ZCS_NOTHER_CELLS (ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES)
+#define ZCS_NPOOL_CELLS  512  /* cells for table sockets, on first use */
+#define ZCS_NCELLS       (1 + ZCS_NOTHER_CELLS + ZCS_NPOOL_CELLS) /* cell 0 unused */
+
+/* Why a call returned -1, by errno. EAGAIN on a send is the high-water mark
+ * (or ZMQ_DONTWAIT with nowhere to send), which libzmq reports nowhere else. */
+enum zcs_err {
+	ZCS_ERR_EAGAIN,
+	ZCS_ERR_EHOSTUNREACH,
+	ZCS_ERR_ETERM,
+	ZCS_ERR_EINTR,
+	ZCS_ERR_OTHER,
+	ZCS_NERRS
+};
+
+enum zcs_sock_state { ZCS_SOCK_FREE, ZCS_SOCK_OPEN, ZCS_SOCK_CLOSED };
+
 struct zcs_cell {
 	uint64_t count;                /* calls that succeeded (exact) */
 	uint64_t bytes;                /* message bytes of those calls (exact) */
@@ -100,12 +138,55 @@ struct zcs_cell {
 
 /* Cache-line aligned so two threads' shards never share a line. */
 struct zcs_shard {
-	uint64_t failed[ZCS_NOPS];               /* calls that returned -1 */
-	uint64_t ffn_thread[ZCS_NFFN_THREADS];   /* sampled zero-copy ffn runs */
-	uint64_t hold_untracked;                 /* sampled buffers not tracked: pool empty */
+	uint64_t failed[ZCS_NSLOTS][ZCS_NCALL_OPS][ZCS_NERRS]; /* calls that returned -1 */
+	uint64_t ffn_thread[ZCS_NFFN_THREADS];   /* zero-copy ffn runs, by thread kind */
 	uint64_t reserved[4];
-	struct zcs_cell cell[ZCS_NOPS][ZCS_NPATHS][ZCS_NSIZES];
+	struct zcs_cell cell[ZCS_NCELLS];        /* numbered by zcs_shared.cell_index */
 } __attribute__((aligned(64)));
+
+/* One row of the socket table. Written off the hot path (zmq_socket,
+ * zmq_bind, zmq_connect, zmq_close) under a seqlock: seq is odd while the
+ * writer changes the row, and a reader retries until it reads the same even
+ * seq before and after. */
+struct zcs_socket {
+	uint32_t seq;
+	uint32_t state;              /* enum zcs_sock_state */
+	int32_t  type;               /* ZMQ_PUSH, ZMQ_PUB, ... (zmq.h numbers) */
+	uint32_t reserved0;
+	uint64_t opened_unix_ns;     /* first seen */
+	uint64_t closed_unix_ns;     /* zmq_close, 0 while open */
+	char     endpoints[ZCS_ENDPOINTS_MAX]; /* every bind/connect, space-separated,
+	                                          ends in "..." when cut */
+};
+
+/* Zero-copy buffers handed to libzmq whose ffn has not run yet. Every
+ * buffer is followed (hold.c), so these are exact; peaks are the highest
+ * values now has taken, with the timing clock's ticks when they were reached
+ * (convert with zcs_shared.start_clock_ticks and the header's tsc_hz). */
+struct zcs_inflight {
+	uint64_t buffers;
+	uint64_t bytes;
+	uint64_t peak_buffers;
+	uint64_t peak_buffers_ticks;
+	uint64_t peak_bytes;
+	uint64_t peak_bytes_ticks;
+	uint64_t untracked;          /* buffers not followed (no record to spare): not in
+	                                the gauge, their hold and ffn not recorded */
+	uint64_t reserved;
+};
+
+/* Everything the threads share; read-mostly except the gauge, which has
+ * cache lines of its own. */
+struct zcs_shared {
+	struct zcs_inflight inflight __attribute__((aligned(64)));
+	uint64_t start_clock_ticks __attribute__((aligned(64))); /* timing clock at start_unix_ns */
+	uint32_t sockets_seen;       /* distinct sockets, table rows and beyond */
+	uint32_t cells_used;         /* pool cells given out, up to ZCS_NPOOL_CELLS */
+	uint64_t cells_short;        /* calls counted under "other" for want of a cell */
+	uint64_t reserved[5];
+	struct zcs_socket sockets[ZCS_NSLOTS]; /* [0], "other", stays FREE */
+	uint16_t cell_index[ZCS_NSLOTS][ZCS_NOPS][ZCS_NPATHS][ZCS_NSIZES]; /* 0: no cell yet */
+};
 
 struct zcs_header {
 	uint64_t magic;
@@ -113,6 +194,8 @@ struct zcs_header {
 	uint32_t header_bytes;   /* sizeof(struct zcs_header) */
 	uint64_t layout_hash;    /* ZCS_LAYOUT_HASH */
 	uint64_t segment_bytes;  /* size of the whole object */
+	uint64_t shared_offset;  /* struct zcs_shared, from the start of the segment */
+	uint64_t shared_bytes;   /* sizeof(struct zcs_shared) */
 	uint64_t shards_offset;  /* from the start of the segment */
 	uint64_t shard_bytes;    /* sizeof(struct zcs_shard) */
 	uint32_t nshards;
@@ -128,22 +211,34 @@ struct zcs_header {
 	uint64_t tsc_hz;         /* ticks per second of the timing clock */
 	uint32_t clock;          /* enum zcs_clock */
 	uint32_t libzmq_version; /* major * 10000 + minor * 100 + patch */
-	uint32_t flags;          /* ZCS_F_* */
+	uint32_t flags;          /* ZCS_F_*, set with atomic or */
 	uint32_t reserved0;
 	char     exe[64];        /* program_invocation_short_name, NUL-terminated */
-	uint64_t reserved[8];
+	uint64_t reserved[6];
 };
 
 #define ZCS_LAYOUT_HASH                                                     \
 	((uint64_t)ZCS_LAYOUT_VERSION << 56 | (uint64_t)ZCS_NOPS << 48 |     \
 	 (uint64_t)ZCS_NPATHS << 40 | (uint64_t)ZCS_NSIZES << 32 |           \
-	 (uint64_t)ZCS_NBUCKETS << 16 | (uint64_t)ZCS_NSHARDS << 8 |         \
+	 (uint64_t)ZCS_NSOCKETS << 24 | (uint64_t)ZCS_NBUCKETS << 16 |       \
+	 (uint64_t)ZCS_NSHARDS << 8 | (uint64_t)ZCS_NERRS << 4 |             \
 	 (uint64_t)ZCS_SUB_BITS)
 
-/* The whole object, shards page-aligned after the header. */
-#define ZCS_SHARDS_OFFSET 4096u
+/* The whole object: header, then the shared part, then the shards, each
+ * page-aligned. The writer backs the header and shared part at once and
+ * the shards at the first recorded call, so a process that loads the shim
+ * but never calls libzmq costs one small file. */
+#define ZCS_PAGE_ROUND(x) (((uint64_t)(x) + 4095u) & ~(uint64_t)4095u)
+#define ZCS_SHARED_OFFSET 4096u
+#define ZCS_SHARDS_OFFSET (ZCS_SHARED_OFFSET + ZCS_PAGE_ROUND(sizeof(struct zcs_shared)))
 #define ZCS_SEGMENT_BYTES \
 	(ZCS_SHARDS_OFFSET + (uint64_t)ZCS_NSHARDS * sizeof(struct zcs_shard))
+
+/* Cell number of slot 0's (op, path, size): fixed, so "other" always has one. */
+static inline uint16_t zcs_other_cell(unsigned op, unsigned path, unsigned size_class)
+{
+	return (uint16_t)(1 + (op * ZCS_NPATHS + path) * ZCS_NSIZES + size_class);
+}
 
 /* Fill the fields that describe the layout itself (everything a reader
  * checks before trusting the rest); the writer adds the process's fields. */
@@ -154,6 +249,8 @@ static inline void zcs_header_init_layout(struct zcs_header *h)
 	h->header_bytes = sizeof *h;
 	h->layout_hash = ZCS_LAYOUT_HASH;
 	h->segment_bytes = ZCS_SEGMENT_BYTES;
+	h->shared_offset = ZCS_SHARED_OFFSET;
+	h->shared_bytes = sizeof(struct zcs_shared);
 	h->shards_offset = ZCS_SHARDS_OFFSET;
 	h->shard_bytes = sizeof(struct zcs_shard);
 	h->nshards = ZCS_NSHARDS;
@@ -189,6 +286,25 @@ static inline const char *zcs_ffn_thread_name(unsigned kind)
 		"own", "in_send", "io", "other",
 	};
 	return kind < ZCS_NFFN_THREADS ? names[kind] : "?";
+}
+
+static inline const char *zcs_err_name(unsigned err)
+{
+	static const char *const names[ZCS_NERRS] = {
+		"EAGAIN", "EHOSTUNREACH", "ETERM", "EINTR", "other",
+	};
+	return err < ZCS_NERRS ? names[err] : "?";
+}
+
+/* zmq.h's socket type numbers, 0 (PAIR) to 20 (CHANNEL). */
+static inline const char *zcs_socket_type_name(int type)
+{
+	static const char *const names[] = {
+		"PAIR", "PUB", "SUB", "REQ", "REP", "DEALER", "ROUTER", "PULL", "PUSH",
+		"XPUB", "XSUB", "STREAM", "SERVER", "CLIENT", "RADIO", "DISH", "GATHER",
+		"SCATTER", "DGRAM", "PEER", "CHANNEL",
+	};
+	return type >= 0 && type < (int)(sizeof names / sizeof names[0]) ? names[type] : "?";
 }
 
 #endif
