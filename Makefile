@@ -10,7 +10,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 BASE     := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 B        := build
 
-SHIM_SRC := shim/interpose.c shim/resolve.c shim/hold.c shim/segment.c shim/config.c \
+SHIM_SRC := shim/interpose.c shim/resolve.c shim/hold.c shim/segment.c shim/sockets.c shim/config.c \
             shim/clock.c shim/zmqmsg.c shim/warn.c
 SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
 READ_SRC := tools/segread.c shim/config.c

@@ -1,17 +1,22 @@
 /*
- * hold.h - follow a zero-copy buffer from zmq_msg_init_data to its ffn.
+ * hold.h - follow every zero-copy buffer from zmq_msg_init_data to its ffn.
  *
  * The shim hands libzmq its own free callback (zcs_hold_trampoline) with a
- * small record as hint; the record remembers the app's ffn and hint, when
- * and on which thread the buffer was handed over. When libzmq releases the
- * buffer the trampoline records the hold time, which thread it runs on and
- * what the app's ffn costs, then calls the app's ffn exactly once. Only
- * buffers whose zmq_msg_init_data call was sampled are followed.
+ * small record as hint; the record remembers the app's ffn and hint, the
+ * size, the thread and the socket it went to. When libzmq releases the
+ * buffer the trampoline calls the app's ffn exactly once and records hold
+ * and ffn (counts always; times when init_data was sampled), which kind of
+ * thread ran it, and takes the buffer off the in-flight gauge. Following
+ * every buffer is what makes the gauge exact.
  *
- * Records come from a fixed pool (no malloc on the hot path), handed out
- * and returned through a lock-free stack: ffns run on libzmq's IO threads,
- * so a record is usually freed by another thread than the one that took it.
- * An empty pool is no error: the buffer just goes untracked.
+ * Records never come from malloc. Each thread keeps two magazines of up to
+ * ZCS_HOLD_BATCH spare records in TLS, so taking and returning one is a
+ * list push or pop with no shared cache line; only once per batch does a
+ * thread trade a full or empty magazine with the depot, under a mutex, or
+ * carve a new batch from an mmap'ed chunk. A sender whose records are
+ * freed on libzmq's IO thread thus gets them back 64 at a time. When no
+ * record can be had (the chunk limit is reached) the buffer goes untracked:
+ * counted as such, passed to libzmq with the app's own ffn.
  */
 #ifndef ZCSHIM_HOLD_H
 #define ZCSHIM_HOLD_H
@@ -19,17 +24,24 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define ZCS_HOLD_POOL 16384 /* buffers in flight that can be tracked at once */
+#define ZCS_HOLD_BATCH      64     /* records a magazine holds */
+#define ZCS_HOLD_CHUNK      4096   /* records per mmap'ed chunk (256 KiB) */
+#define ZCS_HOLD_MAX_CHUNKS 256    /* 1M buffers in flight can be followed */
 
 struct zcs_hold {
-	zmq_free_fn *ffn;   /* the app's */
-	void *hint;         /* the app's */
-	uint64_t t0_ticks;  /* zmq_msg_init_data was called */
+	zmq_free_fn *ffn;        /* the app's */
+	void *hint;              /* the app's */
+	uint64_t t0_ticks;       /* zmq_msg_init_data was called; 0: not sampled */
 	uint64_t bytes;
-	uint32_t thread_id; /* zcs_thread_id() of the caller of init_data */
-	uint32_t next;      /* free-stack link: index + 1, 0 ends */
-	int converted;      /* its send was turned into a copy */
-};
+	struct zcs_hold *next;   /* in a magazine */
+	struct zcs_hold *batch;  /* next magazine in the depot (first record only) */
+	uint32_t thread_id;      /* zcs_thread_id() of the caller of init_data */
+	uint32_t nbatch;         /* records in this magazine (first record only) */
+	uint16_t slot;           /* socket it was sent on, 0 until then */
+	uint8_t converted;       /* its send was turned into a copy */
+	uint8_t epoch;           /* fork generation: a parent's buffer freed in a
+	                            child is not on the child's gauge */
+} __attribute__((aligned(64)));
 
 /* A record crosses threads through libzmq's pipes, which ThreadSanitizer
  * cannot see when libzmq is not instrumented: say so in TSan builds. */
@@ -43,8 +55,14 @@ void __tsan_release(void *addr);
 #define zcs_handoff_recv(p) do { (void)(p); } while (0)
 #endif
 
+/* A record for a buffer about to be handed to libzmq, or NULL. */
 struct zcs_hold *zcs_hold_get(void);
+/* Give back a record whose init_data failed. */
 void zcs_hold_put(struct zcs_hold *h);
+/* init_data succeeded: the buffer is in flight. */
+void zcs_hold_started(struct zcs_hold *h);
+/* A zero-copy buffer went untracked. */
+void zcs_hold_untracked(void);
 void zcs_hold_trampoline(void *data, void *hint);
 
 /* The record behind msg if the shim tracks it, else NULL. */
@@ -57,5 +75,8 @@ uint32_t zcs_thread_id(void);
  * or "<prefix>/ZMQbg/..." with ZMQ_THREAD_NAME_PREFIX)? Asked of the kernel
  * once per thread, then cached. */
 int zcs_on_zmq_thread(void);
+
+/* In a forked child (its only thread): new epoch, fresh depot lock. */
+void zcs_hold_after_fork(void);
 
 #endif

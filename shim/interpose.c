@@ -1,11 +1,16 @@
 /*
- * interpose.c - the five libzmq entry points libzcshim.so replaces.
+ * interpose.c - the libzmq entry points libzcshim.so replaces.
  *
  * zmq_msg_init_data, zmq_send, zmq_msg_send, zmq_sendmsg and zmq_send_const
- * are defined here; with LD_PRELOAD the dynamic linker binds the app's calls
- * (and libzmq's own calls through its PLT) to them. Each one times the real
- * call, records it (record.h) and returns exactly what libzmq returned, with
- * libzmq's errno.
+ * are defined here, and zmq_socket, zmq_bind, zmq_connect and zmq_close for
+ * the socket table (sockets.h); with LD_PRELOAD the dynamic linker binds the
+ * app's calls (and libzmq's own calls through its PLT) to them. Each one
+ * times the real call, records it (record.h) under the socket it went to
+ * and returns exactly what libzmq returned, with libzmq's errno.
+ *
+ * Each wrapper is a test and a tail call: when the shim is off, or the call
+ * is libzmq's own, it jumps straight to libzmq; the recording path is a
+ * separate function, so the pass-through pays for none of its registers.
  *
  * Conversion happens at send time, not at zmq_msg_init_data. Copying at init
  * would have to call the app's ffn right away, inside zmq_msg_init_data,
@@ -47,6 +52,7 @@
 #include "real.h"
 #include "record.h"
 #include "segment.h"
+#include "sockets.h"
 #include "warn.h"
 #include "zmqmsg.h"
 
@@ -59,6 +65,8 @@ static int layout_known;  /* zmqmsg.h's view of msg_t holds: classify sends */
 static int can_convert;   /* layout_known and mode convert */
 static uint64_t threshold_bytes;
 static uint32_t sample_every = 1;
+static struct zcs_config cfg; /* read at load */
+static char warn[400];        /* said at the first call, if anything is wrong */
 
 /* ------------------------------------------------------------------ init */
 
@@ -70,6 +78,8 @@ static const char *env(const char *name)
 static void after_fork_child(void)
 {
 	zcs_segment_after_fork();
+	zcs_sockets_after_fork();
+	zcs_hold_after_fork();
 }
 
 /* Once per process, by the first thread to make an intercepted call, after
@@ -77,10 +87,6 @@ static void after_fork_child(void)
 static void init(void)
 {
 	zcs_tls.depth++;
-	struct zcs_config cfg;
-	char warn[400];
-	zcs_config_load(&cfg, env, warn, sizeof warn);
-
 	int have_all = zcs_resolve(NULL);
 	int major = 0, minor = 0, patch = 0;
 	if (real_zmq_version)
@@ -101,8 +107,8 @@ static void init(void)
 				 "zmq_msg_send and zmq_sendmsg pass through unrecorded",
 				 warn[0] ? "; " : "", major, minor, patch);
 		zcs_clock_init();
-		zcs_segment_configure(&cfg, (uint32_t)(major * 10000 + minor * 100 + patch),
-				      layout_known ? ZCS_F_LAYOUT_KNOWN : 0);
+		zcs_segment_calls_seen((uint32_t)(major * 10000 + minor * 100 + patch),
+				       layout_known ? ZCS_F_LAYOUT_KNOWN : 0);
 		pthread_atfork(NULL, NULL, after_fork_child);
 	}
 	threshold_bytes = cfg.threshold_bytes;
@@ -115,11 +121,16 @@ static void init(void)
 	zcs_tls.depth--;
 }
 
-/* Resolve early when libzmq is already loaded, so the first intercepted
- * call, maybe made inside someone's dlopen, has less to do. */
-__attribute__((constructor)) static void resolve_at_load(void)
+/* At load: read the settings and make the segment, so that a process that
+ * never calls libzmq through us shows up as such. Resolve early when libzmq
+ * is already loaded, so the first intercepted call, maybe made inside
+ * someone's dlopen, has less to do. */
+__attribute__((constructor)) static void at_load(void)
 {
 	int saved = errno;
+	zcs_config_load(&cfg, env, warn, sizeof warn);
+	if (cfg.mode != ZCS_MODE_OFF)
+		zcs_segment_open(&cfg);
 	zcs_resolve(NULL);
 	errno = saved;
 }
@@ -175,12 +186,14 @@ static inline uint64_t sample_start(unsigned op)
 
 /* Record the call. errno is libzmq's and stays so: recording touches it only
  * in zcs_shard_claim, which keeps it. */
-static inline void finish(unsigned op, unsigned path, size_t bytes, uint64_t t0, int rc)
+static inline void finish(unsigned slot, unsigned op, unsigned path, size_t bytes,
+			  uint64_t t0, int rc)
 {
 	if (rc < 0)
-		zcs_record_failed(op);
+		zcs_record_failed(slot, op, errno);
 	else
-		zcs_record(op, path, bytes, t0 ? zcs_elapsed_ns(t0, zcs_ticks()) : ZCS_UNTIMED);
+		zcs_record(slot, op, path, bytes,
+			   t0 ? zcs_elapsed_ns(t0, zcs_ticks()) : ZCS_UNTIMED);
 }
 
 static int enosys(void)
@@ -191,18 +204,15 @@ static int enosys(void)
 
 /* ---------------------------------------------------------- wrappers */
 
-EXPORT int zmq_msg_init_data(zmq_msg_t *msg, void *data, size_t size,
-			     zmq_free_fn *ffn, void *hint)
+#define NOINLINE __attribute__((noinline))
+
+static NOINLINE int init_data(zmq_msg_t *msg, void *data, size_t size, zmq_free_fn *ffn,
+			      void *hint)
 {
-	if (!active(__builtin_return_address(0)))
-		return real_zmq_msg_init_data ? real_zmq_msg_init_data(msg, data, size, ffn, hint)
-					      : enosys();
 	uint64_t t0 = sample_start(ZCS_OP_INIT_DATA);
-	/* Sampled zero-copy buffers are followed to their ffn. Following every
-	 * one cost ~45 ns a buffer (the shared record pool's cache line goes
-	 * back and forth between the sender and libzmq's IO thread). Calls an
-	 * unfollowed ffn makes are still the app's: told by return address. */
-	struct zcs_hold *h = ffn && t0 ? zcs_hold_get() : NULL;
+	/* Every zero-copy buffer is followed to its ffn (hold.h): that is what
+	 * makes the in-flight gauge exact. Not without a segment to count in. */
+	struct zcs_hold *h = ffn && zcs_shared_part ? zcs_hold_get() : NULL;
 	zcs_tls.depth++;
 	int rc;
 	if (h) {
@@ -210,34 +220,45 @@ EXPORT int zmq_msg_init_data(zmq_msg_t *msg, void *data, size_t size,
 		h->hint = hint;
 		h->t0_ticks = t0;
 		h->bytes = size;
-		h->thread_id = zcs_thread_id();
-		h->converted = 0;
+		h->thread_id = t0 ? zcs_thread_id() : 0;
 		zcs_handoff_send(h);
 		rc = real_zmq_msg_init_data(msg, data, size, zcs_hold_trampoline, h);
 	} else {
 		rc = real_zmq_msg_init_data(msg, data, size, ffn, hint);
 	}
-	int saved = errno;
-	if (h && rc != 0)
+	/* none of these touch errno (their slow paths keep it) */
+	if (h && rc == 0)
+		zcs_hold_started(h);
+	else if (h)
 		zcs_hold_put(h);
-	if (ffn && t0 && !h && rc == 0)
-		zcs_record_untracked();
-	errno = saved;
+	else if (ffn && rc == 0 && zcs_shared_part)
+		zcs_hold_untracked();
 	zcs_tls.depth--;
-	finish(ZCS_OP_INIT_DATA, ffn ? ZCS_PATH_ZEROCOPY : ZCS_PATH_CONST, size, t0, rc);
+	finish(ZCS_SLOT_OTHER, ZCS_OP_INIT_DATA, ffn ? ZCS_PATH_ZEROCOPY : ZCS_PATH_CONST, size,
+	       t0, rc);
 	return rc;
 }
 
-static int send_buf(unsigned op, unsigned path, buf_send_fn *real_fn, void *socket,
-		    const void *buf, size_t len, int flags)
+EXPORT int zmq_msg_init_data(zmq_msg_t *msg, void *data, size_t size,
+			     zmq_free_fn *ffn, void *hint)
 {
+	if (!active(__builtin_return_address(0)))
+		return real_zmq_msg_init_data ? real_zmq_msg_init_data(msg, data, size, ffn, hint)
+					      : enosys();
+	return init_data(msg, data, size, ffn, hint);
+}
+
+static NOINLINE int send_buf(unsigned op, unsigned path, buf_send_fn *real_fn, void *socket,
+			     const void *buf, size_t len, int flags)
+{
+	unsigned slot = zcs_socket_slot(socket);
 	uint64_t t0 = sample_start(op);
 	zcs_tls.depth++;
 	zcs_tls.in_send++;
 	int rc = real_fn(socket, buf, len, flags);
 	zcs_tls.in_send--;
 	zcs_tls.depth--;
-	finish(op, path, len, t0, rc);
+	finish(slot, op, path, len, t0, rc);
 	return rc;
 }
 
@@ -260,7 +281,7 @@ EXPORT int zmq_send_const(void *socket, const void *buf, size_t len, int flags)
 /* Steps 1-4 of the comment at the top. Returns the send's result; *sent_copy
  * says whether the copy was made (if not, nothing was sent yet). */
 static int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
-			  int flags, size_t bytes, int *sent_copy)
+			  int flags, size_t bytes, struct zcs_hold *h, int *sent_copy)
 {
 	zmq_msg_t copy;
 	int saved = errno;
@@ -289,7 +310,6 @@ static int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
 		zcs_msg_set_more(msg, zcs_msg_more(&copy));
 		real_zmq_msg_close(&copy);
 	} else {
-		struct zcs_hold *h = zcs_hold_of(msg);
 		if (h)
 			__atomic_store_n(&h->converted, 1, __ATOMIC_RELAXED);
 		/* An untracked ffn runs right here, inside our frame: whatever
@@ -304,30 +324,35 @@ static int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
 	return rc;
 }
 
-static int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
-		    int flags)
+static NOINLINE int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
+			     int flags)
 {
 	/* A message libzmq would refuse (closed, never initialised) goes
 	 * straight to libzmq: even zmq_msg_size would assert on it. */
 	if (!layout_known || !zcs_msg_valid(msg))
 		return real_fn(msg, socket, flags);
-	/* one look at the content block gives both path and size */
+	unsigned slot = zcs_socket_slot(socket);
+	/* one look at the content block gives path, size and our record */
 	const struct zcs_zmq_content *content = zcs_msg_zerocopy(msg);
 	unsigned path = content ? ZCS_PATH_ZEROCOPY : zcs_msg_path(msg);
 	size_t bytes = content ? content->size : real_zmq_msg_size(msg);
+	struct zcs_hold *h = content && content->ffn == zcs_hold_trampoline ? content->hint
+									  : NULL;
 	uint64_t t0 = sample_start(op);
 	int rc = -1, sent_copy = 0;
 	zcs_tls.depth++;
 	zcs_tls.in_send++;
+	if (h) /* before the send: its ffn may run inside it */
+		h->slot = (uint16_t)slot;
 	if (path == ZCS_PATH_ZEROCOPY && bytes < threshold_bytes && can_convert)
-		rc = send_converted(real_fn, msg, socket, flags, bytes, &sent_copy);
+		rc = send_converted(real_fn, msg, socket, flags, bytes, h, &sent_copy);
 	if (sent_copy)
 		path = ZCS_PATH_CONVERTED;
 	else
 		rc = real_fn(msg, socket, flags);
 	zcs_tls.in_send--;
 	zcs_tls.depth--;
-	finish(op, path, bytes, t0, rc);
+	finish(slot, op, path, bytes, t0, rc);
 	return rc;
 }
 
@@ -348,4 +373,49 @@ EXPORT int zmq_sendmsg(void *socket, zmq_msg_t *msg, int flags)
 	if (!active(__builtin_return_address(0)) || !msg)
 		return real_zmq_sendmsg ? real_zmq_sendmsg(socket, msg, flags) : enosys();
 	return send_msg(ZCS_OP_SENDMSG, sendmsg_in_msg_send_order, msg, socket, flags);
+}
+
+/* ------------------------------------------------- the socket table */
+
+EXPORT void *zmq_socket(void *ctx, int type)
+{
+	if (!active(__builtin_return_address(0)))
+		return real_zmq_socket ? real_zmq_socket(ctx, type) : (enosys(), NULL);
+	void *socket = real_zmq_socket(ctx, type);
+	if (socket)
+		zcs_socket_opened(socket, type);
+	return socket;
+}
+
+static int endpoint_call(int (*real_fn)(void *, const char *), void *socket,
+			 const char *endpoint, int bound)
+{
+	int rc = real_fn(socket, endpoint);
+	if (rc == 0 && endpoint)
+		zcs_socket_endpoint(socket, endpoint, bound);
+	return rc;
+}
+
+EXPORT int zmq_bind(void *socket, const char *endpoint)
+{
+	if (!active(__builtin_return_address(0)))
+		return real_zmq_bind ? real_zmq_bind(socket, endpoint) : enosys();
+	return endpoint_call(real_zmq_bind, socket, endpoint, 1);
+}
+
+EXPORT int zmq_connect(void *socket, const char *endpoint)
+{
+	if (!active(__builtin_return_address(0)))
+		return real_zmq_connect ? real_zmq_connect(socket, endpoint) : enosys();
+	return endpoint_call(real_zmq_connect, socket, endpoint, 0);
+}
+
+EXPORT int zmq_close(void *socket)
+{
+	if (!active(__builtin_return_address(0)))
+		return real_zmq_close ? real_zmq_close(socket) : enosys();
+	int rc = real_zmq_close(socket);
+	if (rc == 0)
+		zcs_socket_closed(socket);
+	return rc;
 }

@@ -19,6 +19,12 @@ extern buf_send_fn *real_zmq_send;
 extern buf_send_fn *real_zmq_send_const;
 extern msg_send_fn *real_zmq_msg_send;
 extern sendmsg_fn *real_zmq_sendmsg;
+extern void *(*real_zmq_socket)(void *, int);
+extern int (*real_zmq_close)(void *);
+extern int (*real_zmq_bind)(void *, const char *);
+extern int (*real_zmq_connect)(void *, const char *);
+/* the socket table's type and bound address */
+extern int (*real_zmq_getsockopt)(void *, int, void *, size_t *);
 /* used by conversion and the layout self-test */
 extern int (*real_zmq_msg_init)(zmq_msg_t *);
 extern int (*real_zmq_msg_init_size)(zmq_msg_t *, size_t);

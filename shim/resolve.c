@@ -31,6 +31,11 @@ buf_send_fn *real_zmq_send;
 buf_send_fn *real_zmq_send_const;
 msg_send_fn *real_zmq_msg_send;
 sendmsg_fn *real_zmq_sendmsg;
+void *(*real_zmq_socket)(void *, int);
+int (*real_zmq_close)(void *);
+int (*real_zmq_bind)(void *, const char *);
+int (*real_zmq_connect)(void *, const char *);
+int (*real_zmq_getsockopt)(void *, int, void *, size_t *);
 int (*real_zmq_msg_init)(zmq_msg_t *);
 int (*real_zmq_msg_init_size)(zmq_msg_t *, size_t);
 int (*real_zmq_msg_close)(zmq_msg_t *);
@@ -52,7 +57,8 @@ static const struct {
 } wanted[] = {
 #define W(name, required) { #name, (void **)&real_##name, required }
 	W(zmq_msg_init_data, 1), W(zmq_send, 1), W(zmq_send_const, 1), W(zmq_msg_send, 1),
-	W(zmq_sendmsg, 1), W(zmq_msg_init, 1), W(zmq_msg_init_size, 1), W(zmq_msg_close, 1),
+	W(zmq_sendmsg, 1), W(zmq_socket, 1), W(zmq_close, 1), W(zmq_bind, 1),
+	W(zmq_connect, 1), W(zmq_getsockopt, 1), W(zmq_msg_init, 1), W(zmq_msg_init_size, 1), W(zmq_msg_close, 1),
 	W(zmq_msg_data, 1), W(zmq_msg_size, 1), W(zmq_msg_more, 1), W(zmq_version, 1),
 	W(zmq_msg_routing_id, 0), W(zmq_msg_set_routing_id, 0), W(zmq_msg_group, 0),
 	W(zmq_msg_set_group, 0),

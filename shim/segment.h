@@ -7,14 +7,28 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "zcshim_segment.h"
 
-/* What the header will say; stored at init, used when the segment is made
- * (lazily, by the first thread that records). */
-void zcs_segment_configure(const struct zcs_config *cfg, uint32_t libzmq_version,
-			   uint32_t flags);
+/* At load: keep the settings and make the segment, its shards not yet
+ * backed. Failure is warned about once; the shim then passes through. */
+void zcs_segment_open(const struct zcs_config *cfg);
+
+/* At the first intercepted call: libzmq's version and ZCS_F_* flags, and
+ * ZCS_F_CALLS_SEEN, into the header (and into any segment made later). */
+void zcs_segment_calls_seen(uint32_t libzmq_version, uint32_t flags);
+
+/* The shared part (socket table, gauge, cell index), or NULL if there is no
+ * segment. Makes the segment in a forked child. Keeps errno. */
+struct zcs_shared *zcs_segment_shared(void);
+
+/* Set while a segment exists: the hot path's way to the cell index, and the
+ * gauge's to every shard's counts. */
+extern struct zcs_shared *zcs_shared_part;
+extern struct zcs_shard *zcs_shards;
+extern uint32_t zcs_shards_used; /* bit i: shard i has had a thread */
 
 /* In a forked child: forget the parent's segment and shards; the child makes
- * its own on its first record. Runs in the child's only thread. */
+ * its own on its first record or socket. Runs in the child's only thread. */
 void zcs_segment_after_fork(void);
 
 /* At exit: mark the segment exited, and remove it if ZCSHIM_KEEP=0. */

@@ -45,7 +45,8 @@
 #define ZCS_SHM_PREFIX     "zcshim."
 
 /* What was called. HOLD and FFN are not calls but zero-copy buffer events:
- * HOLD is zmq_msg_init_data -> the app's ffn running; FFN is the ffn itself. */
+ * HOLD is zmq_msg_init_data -> the app's ffn running; FFN is the ffn itself.
+ * Their cells hold the buffers whose init_data was sampled (timed), not all. */
 enum zcs_op {
 	ZCS_OP_INIT_DATA,
 	ZCS_OP_SEND,
@@ -139,7 +140,7 @@ struct zcs_cell {
 /* Cache-line aligned so two threads' shards never share a line. */
 struct zcs_shard {
 	uint64_t failed[ZCS_NSLOTS][ZCS_NCALL_OPS][ZCS_NERRS]; /* calls that returned -1 */
-	uint64_t ffn_thread[ZCS_NFFN_THREADS];   /* zero-copy ffn runs, by thread kind */
+	uint64_t ffn_thread[ZCS_NFFN_THREADS];   /* sampled zero-copy ffn runs, by thread kind */
 	uint64_t reserved[4];
 	struct zcs_cell cell[ZCS_NCELLS];        /* numbered by zcs_shared.cell_index */
 } __attribute__((aligned(64)));
@@ -159,20 +160,32 @@ struct zcs_socket {
 	                                          ends in "..." when cut */
 };
 
-/* Zero-copy buffers handed to libzmq whose ffn has not run yet. Every
- * buffer is followed (hold.c), so these are exact; peaks are the highest
- * values now has taken, with the timing clock's ticks when they were reached
- * (convert with zcs_shared.start_clock_ticks and the header's tsc_hz). */
-struct zcs_inflight {
+/* Zero-copy buffers handed to libzmq with zmq_msg_init_data whose ffn has
+ * not run yet: exact, because every such buffer is followed (hold.c). Each
+ * shard's threads count what they handed over and what they released (the
+ * ffn ran on them), on lines of their own, so no cache line is fought over
+ * per buffer; in flight = sum of handed - sum of released. They sit here,
+ * side by side, rather than in the shards, because the writer of a peak
+ * reads every shard's handed counts on each buffer: one page, not four.
+ * Peaks are the highest values the gauge has taken, with the timing clock's
+ * ticks when they were reached (convert with start_clock_ticks below and
+ * the header's tsc_hz); written only when a peak rises. */
+struct zcs_gauge_line {
 	uint64_t buffers;
 	uint64_t bytes;
+	uint64_t reserved[6];
+};
+
+struct zcs_inflight {
+	struct zcs_gauge_line handed[ZCS_NSHARDS];   /* by shard */
+	struct zcs_gauge_line released[ZCS_NSHARDS];
 	uint64_t peak_buffers;
 	uint64_t peak_buffers_ticks;
 	uint64_t peak_bytes;
 	uint64_t peak_bytes_ticks;
 	uint64_t untracked;          /* buffers not followed (no record to spare): not in
 	                                the gauge, their hold and ffn not recorded */
-	uint64_t reserved;
+	uint64_t reserved[3];
 };
 
 /* Everything the threads share; read-mostly except the gauge, which has
