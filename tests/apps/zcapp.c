@@ -19,6 +19,11 @@
  *   zcapp msgcopy  [--sizes L] [--count N]      zmq_msg_copy, zmq_msg_move, send both
  *   zcapp threads  [--count N]                  threads made before and after
  *                                               the shim's first call
+ *   zcapp sockets  [--transport T] [--count N]  PUSH -> PULL zero-copy, and a PUB
+ *                                               sending copies, closed before exit
+ *   zcapp many     [--count N]                  N PUB sockets, one copy each
+ *   zcapp backlog  [--count N] [--sizes L]      N zero-copy messages queued behind
+ *                                               a PULL that reads only afterwards
  *
  * T: inproc (default) | ipc | tcp.  A: msg_send (default) | sendmsg | send |
  * send_const.  L: comma-separated byte sizes (default 100).
@@ -371,6 +376,96 @@ static void scenario_eagain(void)
 	check_ffns();
 }
 
+/* ---- sockets: two sockets of different types, one closed early ---- */
+
+static void scenario_sockets(void)
+{
+	void *ctx = zmq_ctx_new();
+	void *push = zmq_socket(ctx, ZMQ_PUSH);
+	struct puller p = { .ctx = ctx, .expect = total_msgs() };
+	bind_to(push, p.ep, sizeof p.ep, "sockets-push");
+	pthread_create(&p.t, NULL, pull_all, &p);
+	void *pub = zmq_socket(ctx, ZMQ_PUB);
+	char pub_ep[256];
+	bind_to(pub, pub_ep, sizeof pub_ep, "sockets-pub");
+	long sent = 0, published = 0;
+	for (long seq = 0; seq < total_msgs(); seq++) {
+		size_t bytes = opt.sizes[seq % opt.nsizes];
+		sent += send_one(push, seq, bytes, 0) == (int)bytes;
+		published += zmq_send(pub, "event", 5, 0) == 5; /* no subscriber: dropped */
+	}
+	zmq_close(pub);
+	pthread_join(p.t, NULL);
+	printf("push_ep=%s pub_ep=%s sent=%ld published=%ld received=%ld pid=%d\n", p.ep,
+	       pub_ep, sent, published, p.got, (int)getpid());
+	CHECK(sent == total_msgs() && published == total_msgs() && p.got == sent && !p.bad,
+	      "lost or damaged messages");
+	zmq_close(push);
+	zmq_ctx_term(ctx);
+	check_ffns();
+}
+
+/* ---- many: more sockets than the shim's table holds ---- */
+
+static void scenario_many(void)
+{
+	void *ctx = zmq_ctx_new();
+	void **socks = calloc((size_t)opt.count, sizeof *socks);
+	long sent = 0;
+	for (long i = 0; i < opt.count; i++) {
+		socks[i] = zmq_socket(ctx, ZMQ_PUB);
+		char ep[64];
+		snprintf(ep, sizeof ep, "inproc://many-%ld", i);
+		CHECK(socks[i] && zmq_bind(socks[i], ep) == 0, "socket %ld", i);
+		sent += zmq_send(socks[i], "x", 1, 0) == 1;
+	}
+	for (long i = 0; i < opt.count; i++)
+		zmq_close(socks[i]);
+	free(socks);
+	printf("sockets=%ld sent=%ld pid=%d\n", opt.count, sent, (int)getpid());
+	CHECK(sent == opt.count, "sends failed");
+	zmq_ctx_term(ctx);
+}
+
+/* ---- backlog: a known number of zero-copy buffers in flight at once ---- */
+
+static void scenario_backlog(void)
+{
+	void *ctx = zmq_ctx_new();
+	void *push = zmq_socket(ctx, ZMQ_PUSH);
+	void *pull = zmq_socket(ctx, ZMQ_PULL);
+	int unlimited = 0;
+	zmq_setsockopt(push, ZMQ_SNDHWM, &unlimited, sizeof unlimited);
+	zmq_setsockopt(pull, ZMQ_RCVHWM, &unlimited, sizeof unlimited);
+	CHECK(zmq_bind(pull, "inproc://backlog") == 0 && zmq_connect(push, "inproc://backlog") == 0,
+	      "backlog sockets");
+	long sent = 0;
+	for (long seq = 0; seq < total_msgs(); seq++) {
+		size_t bytes = opt.sizes[seq % opt.nsizes];
+		sent += send_one(push, seq, bytes, 0) == (int)bytes;
+	}
+	/* inproc passes the message itself: nothing is freed until it is read */
+	int queued = ffn_total == 0;
+	long got = 0, bad = 0;
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	for (long seq = 0; seq < sent; seq++) {
+		size_t want = opt.sizes[seq % opt.nsizes];
+		if (zmq_msg_recv(&m, pull, 0) < 0)
+			break;
+		bad += zmq_msg_size(&m) != want || !content_ok(seq, zmq_msg_data(&m), want);
+		got++;
+	}
+	zmq_msg_close(&m);
+	printf("sent=%ld all_queued=%d received=%ld bad=%ld pid=%d\n", sent, queued, got, bad,
+	       (int)getpid());
+	CHECK(sent == total_msgs() && queued && got == sent && !bad, "backlog");
+	zmq_close(push);
+	zmq_close(pull);
+	zmq_ctx_term(ctx);
+	check_ffns();
+}
+
 /* ---- ffnsend: the ffn sends on an inproc socket under a mutex ---- */
 
 static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -565,7 +660,7 @@ static void parse_sizes(const char *s)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: zcapp pushpull|router|eagain|ffnsend|msgcopy [options]\n");
+		fprintf(stderr, "usage: zcapp pushpull|router|eagain|ffnsend|msgcopy|threads|sockets|many|backlog [options]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -604,6 +699,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(s, "ffnsend")) scenario_ffnsend();
 	else if (!strcmp(s, "msgcopy")) scenario_msgcopy();
 	else if (!strcmp(s, "threads")) scenario_threads();
+	else if (!strcmp(s, "sockets")) scenario_sockets();
+	else if (!strcmp(s, "many")) scenario_many();
+	else if (!strcmp(s, "backlog")) scenario_backlog();
 	else {
 		fprintf(stderr, "zcapp: unknown scenario %s\n", s);
 		return 2;
