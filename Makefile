@@ -24,7 +24,7 @@ HDRS     := $(wildcard shim/*.h tools/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
-         $(B)/zcdemo $(B)/test_unit $(B)/test_integration $(B)/test_stat
+         $(B)/zcdemo $(B)/zcsockets $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
 .PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz check-clang install uninstall clean
 
@@ -70,6 +70,9 @@ $(B)/zcctorplug.so: tests/apps/zcctorplug.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
 
 $(B)/zcdemo: examples/zcdemo.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+$(B)/zcsockets: examples/zcsockets.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
 UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c \

@@ -4,7 +4,7 @@
 # `make bench-quick` is a smaller sweep (about 1 minute, into bench/results/quick/). Neither is part
 # of `make test`: timings are not tests. See README.md, "Results".
 
-BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead
+BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead $(B)/zcsocklookup
 
 .PHONY: bench bench-quick bench-plot
 
@@ -16,6 +16,10 @@ $(B)/zcbench: bench/zcbench.c | $(B)
 
 $(B)/zcoverhead: bench/zcoverhead.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread -ldl
+
+# the shim's socket lookup alone, linked from its own source
+$(B)/zcsocklookup: bench/zcsocklookup.c shim/sockets.c shim/sockets.h | $(B)
+	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ bench/zcsocklookup.c shim/sockets.c -lpthread
 
 bench: $(BENCH_PROGS) $(B)/libzcshim.so $(B)/zcshim-stat
 	sh bench/run
