@@ -162,7 +162,7 @@ static size_t csv_fields(const char *line, char fields[][128], size_t max)
 static const char *const csv_columns[] = {
 	"pid", "seq", "exe", "state", "mode", "op", "path", "size_class", "size_lo",
 	"size_hi", "count", "bytes", "timed", "time_ns_sum", "mean_ns", "p50_ns", "p90_ns",
-	"p99_ns", "max_ns",
+	"p99_ns", "max_ns", "socket", "socket_type",
 };
 #define NCOLS (sizeof csv_columns / sizeof csv_columns[0])
 
