@@ -126,6 +126,41 @@ static void series_counter(FILE *f, struct zcs_snapshot *const *s, size_t n,
 	}
 }
 
+/* A family of one number per process, labelled by the process alone. */
+static void per_process(FILE *f, struct zcs_snapshot *const *s, size_t n, const char *name,
+			const char *type, const char *help,
+			uint64_t (*value)(const struct zcs_snapshot *))
+{
+	family(f, name, type, help);
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		fprintf(f, "%s{", name);
+		proc_labels(f, s[i]);
+		fprintf(f, "} %" PRIu64 "\n", value(s[i]));
+	}
+}
+
+static uint64_t sockets_seen(const struct zcs_snapshot *s)
+{
+	return s->shared.sockets_seen;
+}
+
+static uint64_t calls_seen(const struct zcs_snapshot *s)
+{
+	return (uint64_t)zcs_calls_seen(s);
+}
+
+static uint64_t cells_short(const struct zcs_snapshot *s)
+{
+	return s->shared.cells_short;
+}
+
+static uint64_t untracked(const struct zcs_snapshot *s)
+{
+	return s->shared.inflight.untracked;
+}
+
 /* zcshim_failed_total{socket,socket_type,op,errno}: the non-zero ones. */
 static void failed_by_errno(FILE *f, struct zcs_snapshot *const *s, size_t n)
 {
@@ -171,24 +206,12 @@ static void sockets(FILE *f, struct zcs_snapshot *const *s, size_t n)
 			fprintf(f, "\",state=\"%s\"} 1\n", zcs_sock_state_name(row));
 		}
 	}
-	family(f, "zcshim_sockets_seen", "gauge",
-	       "Distinct sockets the process sent on, in the table of 64 and beyond it.");
-	for (size_t i = 0; i < n; i++) {
-		if (shadowed(s, n, i))
-			continue;
-		fprintf(f, "zcshim_sockets_seen{");
-		proc_labels(f, s[i]);
-		fprintf(f, "} %u\n", s[i]->shared.sockets_seen);
-	}
-	family(f, "zcshim_calls_seen", "gauge",
-	       "1 once a libzmq call went through the shim; 0: libzmq static, or not used.");
-	for (size_t i = 0; i < n; i++) {
-		if (shadowed(s, n, i))
-			continue;
-		fprintf(f, "zcshim_calls_seen{");
-		proc_labels(f, s[i]);
-		fprintf(f, "} %d\n", zcs_calls_seen(s[i]));
-	}
+	per_process(f, s, n, "zcshim_sockets_seen", "gauge",
+		    "Distinct sockets the process sent on, in the table of 64 and beyond it.",
+		    sockets_seen);
+	per_process(f, s, n, "zcshim_calls_seen", "gauge",
+		    "1 once a libzmq call went through the shim; 0: libzmq static, or not used.",
+		    calls_seen);
 }
 
 /* One gauge per field of the in-flight record, peaks' times included. */
@@ -223,15 +246,9 @@ static void inflight(FILE *f, struct zcs_snapshot *const *s, size_t n)
 				fprintf(f, "} %" PRIu64 "\n", v);
 		}
 	}
-	family(f, "zcshim_cells_short_total", "counter",
-	       "Calls counted under socket 0 (other) because the cell pool was used up.");
-	for (size_t i = 0; i < n; i++) {
-		if (shadowed(s, n, i))
-			continue;
-		fprintf(f, "zcshim_cells_short_total{");
-		proc_labels(f, s[i]);
-		fprintf(f, "} %" PRIu64 "\n", s[i]->shared.cells_short);
-	}
+	per_process(f, s, n, "zcshim_cells_short_total", "counter",
+		    "Calls counted under socket 0 (other) because the cell pool was used up.",
+		    cells_short);
 }
 
 int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)
@@ -298,15 +315,9 @@ int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)
 				s[i]->sum.ffn_thread[k]);
 		}
 	}
-	family(f, "zcshim_hold_untracked_total", "counter",
-	       "Zero-copy buffers not followed to their ffn: the record pool was full.");
-	for (size_t i = 0; i < n; i++) {
-		if (shadowed(s, n, i))
-			continue;
-		fprintf(f, "zcshim_hold_untracked_total{");
-		proc_labels(f, s[i]);
-		fprintf(f, "} %" PRIu64 "\n", s[i]->shared.inflight.untracked);
-	}
+	per_process(f, s, n, "zcshim_hold_untracked_total", "counter",
+		    "Zero-copy buffers not followed to their ffn: the record pool was full.",
+		    untracked);
 	failed_by_errno(f, s, n);
 	sockets(f, s, n);
 	inflight(f, s, n);
