@@ -26,7 +26,7 @@ PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcst
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
          $(B)/zcdemo $(B)/zcsockets $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
-.PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz check-clang install uninstall clean
+.PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz fuzz-seeds check-clang install uninstall clean
 
 all: $(PROGS)
 
@@ -87,7 +87,8 @@ $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
 # zcshim-stat's formats and commands, run as a user runs them; links the
 # tool's own files (less main) for the parser and the --recommend model.
 STATT_SRC := tests/test_json.c tests/test_stat_formats.c tests/test_recommend.c \
-             tests/test_watch.c tests/test_tools.c tests/segimg.c tests/spawn.c
+             tests/test_watch.c tests/test_tools.c tests/test_sockets.c tests/segimg.c \
+             tests/spawn.c
 $(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)
 	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(STATT_SRC) $(STAT_LIB) \
 	  $(CRIT_LIBS) -lutil -lm
@@ -152,6 +153,12 @@ build-fuzz/fuzz_segread: tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SR
 	mkdir -p build-fuzz/corpus
 	clang $(BASE) -Itools -Itests -O1 -g -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SRC)
+
+# The seeds are headers of the current layout: regenerate them when it changes.
+fuzz-seeds: | $(B)
+	$(CC) $(BASE) $(CFLAGS) -o $(B)/mkseeds tests/fuzz/mkseeds.c
+	rm -f tests/fuzz/seeds/*
+	./$(B)/mkseeds tests/fuzz/seeds
 
 fuzz: build-fuzz/fuzz_segread
 	./build-fuzz/fuzz_segread -runs=$(FUZZ_RUNS) -max_len=1024 -print_final_stats=1 \

@@ -20,6 +20,16 @@ struct zcs_header *seg_hdr(unsigned char *img)
 	return (struct zcs_header *)img;
 }
 
+struct zcs_shared *seg_shared(unsigned char *img)
+{
+	return (struct zcs_shared *)(img + ZCS_SHARED_OFFSET);
+}
+
+struct zcs_shard *seg_shard(unsigned char *img, unsigned i)
+{
+	return (struct zcs_shard *)(img + ZCS_SHARDS_OFFSET) + i;
+}
+
 unsigned char *seg_new(int pid, unsigned state, const char *exe)
 {
 	unsigned char *img = calloc(1, ZCS_SEGMENT_BYTES);
@@ -34,33 +44,65 @@ unsigned char *seg_new(int pid, unsigned state, const char *exe)
 	h->threshold_bytes = 65536;
 	h->tsc_hz = 1000000000;
 	h->libzmq_version = 40304;
-	h->flags = ZCS_F_LAYOUT_KNOWN;
+	h->flags = ZCS_F_LAYOUT_KNOWN | ZCS_F_CALLS_SEEN;
 	h->start_unix_ns = 1700000000000000000ull;
 	snprintf(h->exe, sizeof h->exe, "%s", exe);
+	struct zcs_shared *sh = seg_shared(img);
+	sh->start_clock_ticks = 5000000000ull; /* the clock is ns (tsc_hz 1e9) */
+	for (unsigned op = 0; op < ZCS_NOPS; op++)
+		for (unsigned p = 0; p < ZCS_NPATHS; p++)
+			for (unsigned k = 0; k < ZCS_NSIZES; k++)
+				sh->cell_index[0][op][p][k] = zcs_other_cell(op, p, k);
 	return img;
 }
 
-static struct zcs_cell *cell(unsigned char *img, unsigned op, unsigned path, uint64_t bytes)
+static struct zcs_cell *cell(unsigned char *img, unsigned slot, unsigned op, unsigned path,
+			     uint64_t bytes)
 {
-	/* shard 1: an owned shard, as most threads write */
-	struct zcs_shard *sh = (struct zcs_shard *)(img + ZCS_SHARDS_OFFSET) + 1;
-	return &sh->cell[op][path][zcs_size_class(bytes)];
+	struct zcs_shared *sh = seg_shared(img);
+	uint16_t *idx = &sh->cell_index[slot][op][path][zcs_size_class(bytes)];
+	if (!*idx) {
+		cr_assert_lt(sh->cells_used, ZCS_NPOOL_CELLS, "cell pool used up");
+		*idx = (uint16_t)(1 + ZCS_NOTHER_CELLS + sh->cells_used++);
+	}
+	return &seg_shard(img, 1)->cell[*idx];
 }
 
-void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
-	     uint64_t count, uint64_t ns)
+void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoints,
+		unsigned state)
 {
-	struct zcs_cell *c = cell(img, op, path, bytes);
+	struct zcs_shared *sh = seg_shared(img);
+	struct zcs_socket *row = &sh->sockets[slot];
+	cr_assert(slot > 0 && slot < ZCS_NSLOTS);
+	if (row->state == ZCS_SOCK_FREE)
+		sh->sockets_seen++;
+	row->state = state;
+	row->type = type;
+	row->opened_unix_ns = seg_hdr(img)->start_unix_ns + slot * 1000000000ull;
+	row->closed_unix_ns = state == ZCS_SOCK_CLOSED ? row->opened_unix_ns + 500000000ull : 0;
+	snprintf(row->endpoints, sizeof row->endpoints, "%s", endpoints);
+}
+
+void seg_put_on(unsigned char *img, unsigned slot, unsigned op, unsigned path,
+		uint64_t bytes, uint64_t count, uint64_t ns)
+{
+	struct zcs_cell *c = cell(img, slot, op, path, bytes);
 	c->count += count;
 	c->bytes += count * bytes;
 	c->time_ns_sum += count * ns;
 	c->buckets[zcs_bucket(ns)] += count;
 }
 
+void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
+	     uint64_t count, uint64_t ns)
+{
+	seg_put_on(img, ZCS_SLOT_OTHER, op, path, bytes, count, ns);
+}
+
 void seg_put_spread(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
 		    uint64_t count, uint64_t ns)
 {
-	struct zcs_cell *c = cell(img, op, path, bytes);
+	struct zcs_cell *c = cell(img, ZCS_SLOT_OTHER, op, path, bytes);
 	c->count += count;
 	c->bytes += count * bytes;
 	for (uint64_t i = 0; i < count; i++) {

@@ -13,13 +13,25 @@
 #include "zcshim_segment.h"
 
 /* A fresh image (ZCS_SEGMENT_BYTES) of process pid, or of this very process
- * when pid is 0 (pid, start time: the reader then sees it running). */
+ * when pid is 0 (pid, start time: the reader then sees it running). Calls
+ * seen (ZCS_F_CALLS_SEEN), slot 0's cells in the index, as the writer has. */
 unsigned char *seg_new(int pid, unsigned state, const char *exe);
 struct zcs_header *seg_hdr(unsigned char *img);
+struct zcs_shared *seg_shared(unsigned char *img);
+/* Shard i (1: an owned shard, as most threads write). */
+struct zcs_shard *seg_shard(unsigned char *img, unsigned i);
 
-/* Record `count` calls of `bytes` each on op x path, timed at ns each. */
+/* Record `count` calls of `bytes` each on op x path, timed at ns each,
+ * under slot 0 ("other"). */
 void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
 	     uint64_t count, uint64_t ns);
+/* The same on socket slot (1..ZCS_NSOCKETS), which gets a pool cell the
+ * first time, as the writer gives them. */
+void seg_put_on(unsigned char *img, unsigned slot, unsigned op, unsigned path,
+		uint64_t bytes, uint64_t count, uint64_t ns);
+/* Fill socket slot's row: zmq type number, endpoints, state, times. */
+void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoints,
+		unsigned state);
 /* Same, timings spread evenly over ns +- 10 %, so that a mean taken from
  * the buckets lands within a few percent of ns (one bucket is 25 % wide). */
 void seg_put_spread(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,

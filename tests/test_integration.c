@@ -56,9 +56,17 @@ static void read_segment(void)
 	unlink(snap->path);
 }
 
+/* op x path x size class, summed over sockets; valid until the next call. */
+static const struct zcs_cell *cell_of(unsigned op, unsigned path, unsigned size_class)
+{
+	static struct zcs_cell merged;
+	zcs_cell_by_size(snap, op, path, size_class, &merged);
+	return &merged;
+}
+
 static uint64_t count(unsigned op, unsigned path, size_t bytes)
 {
-	return snap->sum.cell[op][path][zcs_size_class(bytes)].count;
+	return cell_of(op, path, zcs_size_class(bytes))->count;
 }
 
 /* Calls of op on path, all sizes. */
@@ -66,7 +74,7 @@ static uint64_t count_all(unsigned op, unsigned path)
 {
 	uint64_t n = 0;
 	for (unsigned k = 0; k < ZCS_NSIZES; k++)
-		n += snap->sum.cell[op][path][k].count;
+		n += cell_of(op, path, k)->count;
 	return n;
 }
 
@@ -97,7 +105,7 @@ Test(shim, converts_zero_copy_sends_below_the_threshold_only)
 	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY), 100);
 	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_COPY), 0);
 	cr_assert_eq(count_all(ZCS_OP_INIT_DATA, ZCS_PATH_ZEROCOPY), 200);
-	cr_assert_eq(snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][zcs_size_class(100)].bytes,
+	cr_assert_eq(cell_of(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, zcs_size_class(100))->bytes,
 		     50 * 100);
 	/* every buffer followed to its ffn, converted ones inside the send */
 	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED), 100);
@@ -110,7 +118,7 @@ Test(shim, converts_zero_copy_sends_below_the_threshold_only)
 	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), 100);
 	/* sample 1: every call timed */
 	const struct zcs_cell *c =
-		&snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][zcs_size_class(100)];
+		cell_of(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, zcs_size_class(100));
 	cr_assert_eq(zcs_cell_timed(c), 50);
 	cr_assert_gt(zcs_cell_quantile_ns(c, 0.5), 0);
 }
@@ -225,7 +233,7 @@ Test(shim, sampling_times_one_call_in_n_and_counts_all)
 	run_app(env, argv);
 	read_segment();
 	const struct zcs_cell *c =
-		&snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][zcs_size_class(100)];
+		cell_of(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, zcs_size_class(100));
 	cr_assert_eq(c->count, 200);
 	/* random gaps of 1..19: about 20 timed, never all or none */
 	cr_assert(zcs_cell_timed(c) >= 8 && zcs_cell_timed(c) <= 40, "timed %llu",
@@ -255,7 +263,7 @@ Test(shim, failed_send_leaves_the_message_intact_and_resendable)
 	cr_assert_eq(zc_out_value(&proc, "eagain_intact"), 3);
 	cr_assert_eq(zc_out_value(&proc, "resent_once"), 3);
 	read_segment();
-	cr_assert_eq(snap->sum.failed[ZCS_OP_MSG_SEND], 3);
+	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 3);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 10), 1);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 1);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100000), 1);
@@ -268,7 +276,7 @@ Test(shim, failed_send_over_tcp_too)
 	run_app(NULL, argv);
 	cr_assert_eq(zc_out_value(&proc, "eagain_intact"), 2);
 	read_segment();
-	cr_assert_eq(snap->sum.failed[ZCS_OP_MSG_SEND], 2);
+	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 2);
 }
 
 Test(shim, multipart_with_router_ids_arrives_byte_identical)
@@ -566,10 +574,10 @@ Test(shim, sampling_keeps_counts_exact_and_times_every_size)
 			count(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY, 200000);
 	cr_assert(held > 80 && held < 320, "followed %llu of 2000", (unsigned long long)held);
 	/* alternating sizes: random gaps time both, about 1 in 10 each */
-	uint64_t small = zcs_cell_timed(&snap->sum.cell[ZCS_OP_INIT_DATA][ZCS_PATH_ZEROCOPY]
-						     [zcs_size_class(100)]);
-	uint64_t large = zcs_cell_timed(&snap->sum.cell[ZCS_OP_INIT_DATA][ZCS_PATH_ZEROCOPY]
-						     [zcs_size_class(200000)]);
+	uint64_t small = zcs_cell_timed(cell_of(ZCS_OP_INIT_DATA, ZCS_PATH_ZEROCOPY,
+						      zcs_size_class(100)));
+	uint64_t large = zcs_cell_timed(cell_of(ZCS_OP_INIT_DATA, ZCS_PATH_ZEROCOPY,
+						      zcs_size_class(200000)));
 	cr_assert(small > 40 && small < 160 && large > 40 && large < 160,
 		  "timed %llu and %llu of 1000 each", (unsigned long long)small,
 		  (unsigned long long)large);
@@ -583,7 +591,7 @@ Test(shim, by_default_one_call_in_16_is_timed_and_all_are_counted)
 	read_segment();
 	cr_assert_eq(snap->hdr.sample_every, 16);
 	const struct zcs_cell *c =
-		&snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][zcs_size_class(100)];
+		cell_of(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, zcs_size_class(100));
 	cr_assert_eq(c->count, 3200);
 	cr_assert(zcs_cell_timed(c) > 100 && zcs_cell_timed(c) < 400, "timed %llu",
 		  (unsigned long long)zcs_cell_timed(c));
@@ -768,13 +776,13 @@ static void stress(const char *pattern, const char *transport, const char *extra
 	/* --gc: each ffn, and main once at the end, zmq_send a note: app sends too */
 	long notes = extra && strstr(extra, "--gc") ? payloads + 1 : 0;
 	cr_assert_eq(count_all(ZCS_OP_SEND, ZCS_PATH_COPY), (uint64_t)(headers + notes));
-	cr_assert_eq(snap->sum.failed[ZCS_OP_MSG_SEND] + snap->sum.failed[ZCS_OP_SEND],
+	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND) + zcs_failed_op(snap, ZCS_OP_SEND),
 		     (uint64_t)eagain);
 	/* each buffer followed to its ffn, or counted as untracked */
 	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED) +
-			     count_all(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY) + snap->sum.hold_untracked,
+			     count_all(ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY) + snap->shared.inflight.untracked,
 		     (uint64_t)payloads);
-	cr_assert_eq(ffn_threads() + snap->sum.hold_untracked, (uint64_t)payloads);
+	cr_assert_eq(ffn_threads() + snap->shared.inflight.untracked, (uint64_t)payloads);
 }
 
 TestSuite(load, .init = setup, .fini = teardown, .timeout = 1800);

@@ -7,42 +7,79 @@
 
 #include "zcshim_segment.h"
 
-Test(layout, version_1_header_offsets)
+Test(layout, version_2_header_offsets)
 {
-	cr_assert_eq(ZCS_LAYOUT_VERSION, 1);
+	cr_assert_eq(ZCS_LAYOUT_VERSION, 2);
 	cr_assert_eq(offsetof(struct zcs_header, magic), 0);
 	cr_assert_eq(offsetof(struct zcs_header, layout_version), 8);
 	cr_assert_eq(offsetof(struct zcs_header, header_bytes), 12);
 	cr_assert_eq(offsetof(struct zcs_header, layout_hash), 16);
 	cr_assert_eq(offsetof(struct zcs_header, segment_bytes), 24);
-	cr_assert_eq(offsetof(struct zcs_header, shards_offset), 32);
-	cr_assert_eq(offsetof(struct zcs_header, shard_bytes), 40);
-	cr_assert_eq(offsetof(struct zcs_header, nshards), 48);
-	cr_assert_eq(offsetof(struct zcs_header, state), 52);
-	cr_assert_eq(offsetof(struct zcs_header, pid), 56);
-	cr_assert_eq(offsetof(struct zcs_header, seq), 60);
-	cr_assert_eq(offsetof(struct zcs_header, start_ticks), 64);
-	cr_assert_eq(offsetof(struct zcs_header, threshold_bytes), 88);
-	cr_assert_eq(offsetof(struct zcs_header, mode), 96);
-	cr_assert_eq(offsetof(struct zcs_header, tsc_hz), 104);
-	cr_assert_eq(offsetof(struct zcs_header, flags), 120);
-	cr_assert_eq(offsetof(struct zcs_header, exe), 128);
+	cr_assert_eq(offsetof(struct zcs_header, shared_offset), 32);
+	cr_assert_eq(offsetof(struct zcs_header, shared_bytes), 40);
+	cr_assert_eq(offsetof(struct zcs_header, shards_offset), 48);
+	cr_assert_eq(offsetof(struct zcs_header, shard_bytes), 56);
+	cr_assert_eq(offsetof(struct zcs_header, nshards), 64);
+	cr_assert_eq(offsetof(struct zcs_header, state), 68);
+	cr_assert_eq(offsetof(struct zcs_header, pid), 72);
+	cr_assert_eq(offsetof(struct zcs_header, seq), 76);
+	cr_assert_eq(offsetof(struct zcs_header, start_ticks), 80);
+	cr_assert_eq(offsetof(struct zcs_header, start_unix_ns), 88);
+	cr_assert_eq(offsetof(struct zcs_header, exit_unix_ns), 96);
+	cr_assert_eq(offsetof(struct zcs_header, threshold_bytes), 104);
+	cr_assert_eq(offsetof(struct zcs_header, mode), 112);
+	cr_assert_eq(offsetof(struct zcs_header, sample_every), 116);
+	cr_assert_eq(offsetof(struct zcs_header, tsc_hz), 120);
+	cr_assert_eq(offsetof(struct zcs_header, clock), 128);
+	cr_assert_eq(offsetof(struct zcs_header, libzmq_version), 132);
+	cr_assert_eq(offsetof(struct zcs_header, flags), 136);
+	cr_assert_eq(offsetof(struct zcs_header, exe), 144);
 	cr_assert_eq(sizeof(struct zcs_header), 256);
 }
 
-Test(layout, version_1_shard_and_segment_sizes)
+Test(layout, version_2_shared_part)
+{
+	cr_assert_eq(sizeof(struct zcs_inflight), 64);
+	cr_assert_eq(offsetof(struct zcs_shared, inflight), 0);
+	cr_assert_eq(offsetof(struct zcs_shared, start_clock_ticks), 64);
+	cr_assert_eq(offsetof(struct zcs_shared, sockets_seen), 72);
+	cr_assert_eq(offsetof(struct zcs_shared, cells_used), 76);
+	cr_assert_eq(offsetof(struct zcs_shared, cells_short), 80);
+	cr_assert_eq(offsetof(struct zcs_shared, sockets), 128);
+	cr_assert_eq(sizeof(struct zcs_socket), 248);
+	cr_assert_eq(offsetof(struct zcs_socket, type), 8);
+	cr_assert_eq(offsetof(struct zcs_socket, opened_unix_ns), 16);
+	cr_assert_eq(offsetof(struct zcs_socket, endpoints), 32);
+	cr_assert_eq(offsetof(struct zcs_shared, cell_index), 16248);
+	cr_assert_eq(sizeof(struct zcs_shared), 121856);
+	cr_assert_eq(ZCS_SHARED_OFFSET, 4096);
+	cr_assert_eq(ZCS_NSLOTS, 65);
+	cr_assert_eq(ZCS_NCELLS, 1325);
+	cr_assert_lt(ZCS_NCELLS, 65536, "cell numbers are uint16_t");
+	/* other's fixed cells: 1 .. ZCS_NOTHER_CELLS, the pool after them */
+	cr_assert_eq(zcs_other_cell(0, 0, 0), 1);
+	cr_assert_eq(zcs_other_cell(ZCS_NOPS - 1, ZCS_NPATHS - 1, ZCS_NSIZES - 1),
+		     ZCS_NOTHER_CELLS);
+}
+
+Test(layout, version_2_shard_and_segment_sizes)
 {
 	cr_assert_eq(sizeof(struct zcs_cell), (3 + ZCS_NBUCKETS) * 8);
-	cr_assert_eq(offsetof(struct zcs_shard, cell), 128);
-	cr_assert_eq(sizeof(struct zcs_shard), 955072); /* cells + tail pad to 64 */
+	cr_assert_eq(offsetof(struct zcs_shard, failed), 0);
+	cr_assert_eq(offsetof(struct zcs_shard, ffn_thread), 13000);
+	cr_assert_eq(offsetof(struct zcs_shard, cell), 13064);
+	cr_assert_eq(sizeof(struct zcs_shard), 1571264); /* cells + tail pad to 64 */
 	cr_assert_eq(ZCS_NOPS, 7);
 	cr_assert_eq(ZCS_NPATHS, 4);
 	cr_assert_eq(ZCS_NSIZES, 29);
 	cr_assert_eq(ZCS_NBUCKETS, 144);
 	cr_assert_eq(ZCS_NSHARDS, 4);
-	cr_assert_geq(ZCS_SHARDS_OFFSET, sizeof(struct zcs_header));
-	cr_assert_eq(ZCS_SHARDS_OFFSET % 64, 0, "shards start on a cache line");
+	cr_assert_eq(ZCS_NERRS, 5);
+	cr_assert_eq(ZCS_SHARDS_OFFSET, 126976);
+	cr_assert_geq(ZCS_SHARDS_OFFSET, ZCS_SHARED_OFFSET + sizeof(struct zcs_shared));
+	cr_assert_eq(ZCS_SHARDS_OFFSET % 4096, 0, "shards start on a page");
 	cr_assert_eq(sizeof(struct zcs_shard) % 64, 0, "shards do not share cache lines");
+	cr_assert_eq(ZCS_SEGMENT_BYTES, 6412032);
 	cr_assert_eq(ZCS_SEGMENT_BYTES, ZCS_SHARDS_OFFSET + 4 * sizeof(struct zcs_shard));
 }
 
@@ -54,6 +91,13 @@ Test(layout, names_cover_every_value)
 		cr_assert_str_neq(zcs_path_name(i), "?");
 	for (unsigned i = 0; i < ZCS_NFFN_THREADS; i++)
 		cr_assert_str_neq(zcs_ffn_thread_name(i), "?");
+	for (unsigned i = 0; i < ZCS_NERRS; i++)
+		cr_assert_str_neq(zcs_err_name(i), "?");
+	for (int t = 0; t <= 20; t++)
+		cr_assert_str_neq(zcs_socket_type_name(t), "?");
+	cr_assert_str_eq(zcs_socket_type_name(8), "PUSH");
+	cr_assert_str_eq(zcs_socket_type_name(21), "?");
+	cr_assert_str_eq(zcs_socket_type_name(-1), "?");
 	cr_assert_str_eq(zcs_op_name(ZCS_NOPS), "?");
 	cr_assert_str_eq(zcs_mode_name(ZCS_MODE_PROFILE), "profile");
 }

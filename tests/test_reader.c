@@ -39,16 +39,29 @@ static void setup(void)
 	hdr()->state = ZCS_STATE_EXITED;
 	hdr()->sample_every = 1;
 	hdr()->threshold_bytes = 65536;
+	hdr()->flags = ZCS_F_CALLS_SEEN;
 	strcpy(hdr()->exe, "app");
-	struct zcs_cell *a = &shard(0)->cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7];
-	struct zcs_cell *b = &shard(3)->cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7];
+	const unsigned n = zcs_other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7);
+	struct zcs_cell *a = &shard(0)->cell[n];
+	struct zcs_cell *b = &shard(3)->cell[n];
 	a->count = 90;
 	a->bytes = 9000;
 	a->buckets[zcs_bucket(100)] = 90;
 	b->count = 10;
 	b->bytes = 1000;
 	b->buckets[zcs_bucket(5000)] = 10;
-	shard(2)->failed[ZCS_OP_MSG_SEND] = 3;
+	shard(2)->failed[ZCS_SLOT_OTHER][ZCS_OP_MSG_SEND][ZCS_ERR_EAGAIN] = 3;
+}
+
+static struct zcs_shared *shared(void)
+{
+	return (struct zcs_shared *)(image + ZCS_SHARED_OFFSET);
+}
+
+/* The cell a reader shows for other's msg_send converted [64,128). */
+static const struct zcs_cell *other_cell(unsigned op, unsigned path, unsigned k)
+{
+	return zcs_cell_at(snap, ZCS_SLOT_OTHER, op, path, k);
 }
 
 static void teardown(void)
@@ -62,10 +75,10 @@ TestSuite(reader, .init = setup, .fini = teardown);
 Test(reader, sums_shards)
 {
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
-	const struct zcs_cell *c = &snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7];
+	const struct zcs_cell *c = other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7);
 	cr_assert_eq(c->count, 100);
 	cr_assert_eq(c->bytes, 10000);
-	cr_assert_eq(snap->sum.failed[ZCS_OP_MSG_SEND], 3);
+	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 3);
 	cr_assert_eq(zcs_messages(snap), 100);
 	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
 	cr_assert_str_eq(snap->hdr.exe, "app");
@@ -74,13 +87,13 @@ Test(reader, sums_shards)
 Test(reader, quantiles_are_bucket_upper_bounds)
 {
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0);
-	const struct zcs_cell *c = &snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7];
+	const struct zcs_cell *c = other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7);
 	cr_assert_eq(zcs_cell_timed(c), 100);
 	cr_assert_eq(zcs_cell_quantile_ns(c, 0.50), zcs_bucket_hi(zcs_bucket(100)));
 	cr_assert_eq(zcs_cell_quantile_ns(c, 0.90), zcs_bucket_hi(zcs_bucket(100)));
 	cr_assert_eq(zcs_cell_quantile_ns(c, 0.99), zcs_bucket_hi(zcs_bucket(5000)));
 	cr_assert_eq(zcs_cell_max_ns(c), zcs_bucket_hi(zcs_bucket(5000)));
-	const struct zcs_cell *empty = &snap->sum.cell[ZCS_OP_SEND][ZCS_PATH_COPY][7];
+	const struct zcs_cell *empty = other_cell(ZCS_OP_SEND, ZCS_PATH_COPY, 7);
 	cr_assert_eq(zcs_cell_quantile_ns(empty, 0.5), 0);
 }
 
@@ -104,8 +117,10 @@ Test(reader, refuses_bad_magic)
 
 Test(reader, refuses_other_versions)
 {
-	hdr()->layout_version = 2;
-	refused(ZCS_SEGMENT_BYTES, "layout version 2");
+	hdr()->layout_version = 1;
+	refused(ZCS_SEGMENT_BYTES, "layout version 1");
+	hdr()->layout_version = 3;
+	refused(ZCS_SEGMENT_BYTES, "layout version 3");
 }
 
 Test(reader, refuses_other_layouts)
@@ -122,6 +137,148 @@ Test(reader, refuses_shards_outside_the_segment)
 	refused(ZCS_SEGMENT_BYTES, "do not fit");
 	hdr()->shards_offset = 3;
 	refused(ZCS_SEGMENT_BYTES, "do not fit");
+}
+
+Test(reader, refuses_a_shared_part_outside_or_overlapping)
+{
+	hdr()->shared_offset = 100; /* inside the header */
+	refused(ZCS_SEGMENT_BYTES, "shared part");
+	hdr()->shared_offset = ZCS_SEGMENT_BYTES - 8;
+	refused(ZCS_SEGMENT_BYTES, "shared part");
+	hdr()->shared_offset = UINT64_MAX - 7;
+	refused(ZCS_SEGMENT_BYTES, "shared part");
+	hdr()->shared_offset = ZCS_SHARDS_OFFSET - 64; /* runs into the shards */
+	refused(ZCS_SEGMENT_BYTES, "do not fit");
+	hdr()->shared_offset = ZCS_SHARED_OFFSET;
+	hdr()->shared_bytes = 8;
+	refused(ZCS_SEGMENT_BYTES, "layout does not match");
+}
+
+/* Index entries the fuzzer may write: beyond the cells, into other's,
+ * twice the same; each refused, none followed. */
+Test(reader, refuses_cell_numbers_it_cannot_trust)
+{
+	uint16_t *e = &shared()->cell_index[5][ZCS_OP_SEND][ZCS_PATH_COPY][3];
+	static const struct { uint16_t v; const char *why; } cases[] = {
+		{ ZCS_NCELLS, "beyond the cells" },
+		{ UINT16_MAX, "beyond the cells" },
+		{ 1, "one of other's cells" },
+		{ ZCS_NOTHER_CELLS, "one of other's cells" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		*e = cases[i].v;
+		refused(ZCS_SEGMENT_BYTES, cases[i].why);
+	}
+	*e = ZCS_NOTHER_CELLS + 1;
+	shared()->cell_index[9][ZCS_OP_HOLD][ZCS_PATH_ZEROCOPY][20] = ZCS_NOTHER_CELLS + 1;
+	refused(ZCS_SEGMENT_BYTES, "used twice");
+	shared()->cell_index[9][ZCS_OP_HOLD][ZCS_PATH_ZEROCOPY][20] = ZCS_NCELLS - 1;
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	/* other's entries are the layout's, whatever the file says */
+	shared()->cell_index[0][ZCS_OP_SEND][ZCS_PATH_COPY][3] = 60000;
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(snap->shared.cell_index[0][ZCS_OP_SEND][ZCS_PATH_COPY][3],
+		     zcs_other_cell(ZCS_OP_SEND, ZCS_PATH_COPY, 3));
+	shared()->sockets[4].state = 3;
+	refused(ZCS_SEGMENT_BYTES, "socket 4 in state 3");
+}
+
+Test(reader, sums_by_size_socket_and_both)
+{
+	/* socket 2 sends 5 x 100 B on its own cell; other has 100 (setup) */
+	const unsigned c = ZCS_NOTHER_CELLS + 1;
+	shared()->cell_index[2][ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7] = (uint16_t)c;
+	shared()->cell_index[2][ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][9] = (uint16_t)c + 1;
+	shard(1)->cell[c].count = 5;
+	shard(2)->cell[c + 1].count = 7;
+	shard(1)->failed[2][ZCS_OP_MSG_SEND][ZCS_ERR_ETERM] = 4;
+	shared()->sockets[2].state = ZCS_SOCK_OPEN;
+	shared()->sockets[2].type = 8;
+	memset(shared()->sockets[2].endpoints, 'x', ZCS_ENDPOINTS_MAX);
+	shared()->sockets[2].endpoints[3] = '\n';
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(strlen(snap->shared.sockets[2].endpoints), ZCS_ENDPOINTS_MAX - 1);
+	cr_assert_eq(snap->shared.sockets[2].endpoints[3], '?');
+	cr_assert_eq(zcs_messages(snap), 112);
+	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 7);
+	cr_assert(zcs_slot_used(snap, 2) && zcs_slot_used(snap, 0) && !zcs_slot_used(snap, 3));
+
+	struct zcs_series x;
+	size_t it = 0;
+	cr_assert(zcs_series_next(snap, &it, &x)); /* by size: [64,128) of both */
+	cr_assert(x.slot == ZCS_ALL && x.size_class == 7 && x.cell->count == 105);
+	cr_assert(zcs_series_next(snap, &it, &x));
+	cr_assert(x.size_class == 9 && x.cell->count == 7);
+	cr_assert(!zcs_series_next(snap, &it, &x));
+
+	it = 0; /* by socket: socket 2 first, its sizes added, then other */
+	cr_assert(zcs_series_next_by(snap, ZCS_BY_SOCKET, &it, &x));
+	cr_assert(x.slot == 2 && x.size_class == ZCS_ALL && x.cell->count == 12);
+	cr_assert(zcs_series_next_by(snap, ZCS_BY_SOCKET, &it, &x));
+	cr_assert(x.slot == 0 && x.cell->count == 100);
+	cr_assert(!zcs_series_next_by(snap, ZCS_BY_SOCKET, &it, &x));
+
+	it = 0;
+	int n = 0;
+	while (zcs_series_next_by(snap, ZCS_BY_BOTH, &it, &x))
+		n++;
+	cr_assert_eq(n, 3);
+}
+
+Test(reader, without_calls_the_shards_are_not_read)
+{
+	hdr()->flags = 0;
+	/* the header and the shared part are enough */
+	cr_assert_eq(zcs_parse(image, ZCS_SHARDS_OFFSET, snap, err, sizeof err), 0, "%s", err);
+	cr_assert(!zcs_calls_seen(snap));
+	cr_assert_eq(zcs_messages(snap), 0);
+	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 0);
+	refused(ZCS_SHARED_OFFSET + sizeof(struct zcs_shared) - 1, "truncated");
+}
+
+Test(reader, a_baseline_subtracts_counters_not_gauges)
+{
+	shared()->inflight.buffers = 9;
+	shared()->inflight.peak_buffers = 20;
+	shared()->inflight.untracked = 5;
+	shared()->cells_short = 6;
+	struct zcs_snapshot *base = zcs_snapshot_new();
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, base, err, sizeof err), 0, "%s", err);
+	shard(1)->cell[zcs_other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7)].count += 10;
+	shared()->inflight.buffers = 3;
+	shared()->inflight.untracked = 8;
+	shared()->cells_short = 7;
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	zcs_snapshot_sub(snap, snap, base);
+	cr_assert_eq(zcs_messages(snap), 10);
+	cr_assert_eq(snap->shared.inflight.buffers, 3, "now is now");
+	cr_assert_eq(snap->shared.inflight.peak_buffers, 20, "a peak is not a count");
+	cr_assert_eq(snap->shared.inflight.untracked, 3);
+	cr_assert_eq(snap->shared.cells_short, 1);
+	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 0);
+	/* and the image of it reads back the same */
+	size_t len;
+	unsigned char *img = zcs_snapshot_image(snap, &len);
+	cr_assert_eq(zcs_parse(img, len, base, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(zcs_messages(base), 10);
+	cr_assert_eq(base->shared.inflight.peak_buffers, 20);
+	cr_assert_eq(base->shared.cells_short, 1);
+	free(img);
+	zcs_snapshot_free(base);
+}
+
+Test(reader, peaks_are_placed_on_the_wall_clock)
+{
+	hdr()->tsc_hz = 2000000000; /* a 2 GHz TSC */
+	hdr()->start_unix_ns = 1700000000000000000ull;
+	shared()->start_clock_ticks = 1000;
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(zcs_ticks_unix_ns(snap, 1000 + 3000000000ull), 1700000001500000000ull);
+	cr_assert_eq(zcs_ticks_unix_ns(snap, 0), 0, "never");
+	cr_assert_eq(zcs_ticks_unix_ns(snap, 999), 0, "before the start");
+	/* a day of ticks does not overflow */
+	cr_assert_eq(zcs_ticks_unix_ns(snap, 1000 + 86400ull * 2000000000ull),
+		     1700000000000000000ull + 86400ull * 1000000000ull);
 }
 
 Test(reader, refuses_bad_state_and_pid)
@@ -174,7 +331,7 @@ Test(reader, reads_files_and_refuses_symlinks)
 	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
 	close(fd);
 	cr_assert_eq(zcs_read(path, snap, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(snap->sum.cell[ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7].count, 100);
+	cr_assert_eq(other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7)->count, 100);
 
 	snprintf(link, sizeof link, "%s.lnk", path);
 	cr_assert_eq(symlink(path, link), 0);

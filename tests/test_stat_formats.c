@@ -162,7 +162,7 @@ static size_t csv_fields(const char *line, char fields[][128], size_t max)
 static const char *const csv_columns[] = {
 	"pid", "seq", "exe", "state", "mode", "op", "path", "size_class", "size_lo",
 	"size_hi", "count", "bytes", "timed", "time_ns_sum", "mean_ns", "p50_ns", "p90_ns",
-	"p99_ns", "max_ns",
+	"p99_ns", "max_ns", "socket", "socket_type",
 };
 #define NCOLS (sizeof csv_columns / sizeof csv_columns[0])
 
@@ -499,4 +499,34 @@ Test(formats, a_malformed_segment_is_refused_in_every_format)
 	cr_assert_eq(stat_argv(all), 0, "%s", proc.err);
 	cr_assert_not_null(strstr(proc.err, "zcshim.1.2.0: corrupt"), "%s", proc.err);
 	cr_assert_not_null(strstr(proc.out, "\n101,0,one,"), "%s", proc.out);
+}
+
+Test(formats, prometheus_by_socket_and_both_follow_the_exposition_format)
+{
+	unsigned char *img = seg_new(103, ZCS_STATE_EXITED, "socks");
+	seg_socket(img, 1, 8, "tcp://127.0.0.1:1 \"quoted\\ep\"", ZCS_SOCK_OPEN);
+	seg_put_on(img, 1, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100, 5, 2000);
+	seg_put_on(img, 1, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 5000, 5, 2000);
+	seg_put(img, ZCS_OP_INIT_DATA, ZCS_PATH_ZEROCOPY, 100, 10, 300);
+	seg_shard(img, 1)->failed[1][ZCS_OP_MSG_SEND][ZCS_ERR_EAGAIN] = 3;
+	char path[128];
+	snprintf(path, sizeof path, "%s/zcshim.103.5.0", dir);
+	seg_write(img, path);
+	free(img);
+	static const char *const bys[] = { "socket", "both" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *argv[] = { "zcshim-stat", "--prometheus", "--by", bys[i], path, NULL };
+		cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
+		cr_assert_eq(check_prometheus(proc.out), i ? 3 : 2, "--by %s:\n%s", bys[i], proc.out);
+		cr_assert_not_null(strstr(proc.out, "endpoints=\"tcp://127.0.0.1:1 \\\"quoted\\\\ep\\\"\""),
+				   "%s", proc.out);
+		if (access("/usr/bin/promtool", X_OK) == 0) {
+			char out[128], cmd[256];
+			snprintf(out, sizeof out, "%s/by.prom", dir);
+			seg_spit(out, proc.out);
+			snprintf(cmd, sizeof cmd, "promtool check metrics < %s", out);
+			const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+			cr_assert_eq(zc_run(&proc, 0, NULL, sh), 0, "promtool: %s%s", proc.out, proc.err);
+		}
+	}
 }

@@ -2,7 +2,7 @@
  * clean.c - --clean: remove the segments nobody will read any more.
  *
  * A segment stays after its process ends (ZCSHIM_KEEP=1, the default) so
- * that zcshim-stat PID works after a short run; each takes 3.8 MB of
+ * that zcshim-stat PID works after a short run; each takes 6.4 MB of
  * /dev/shm, which is RAM. Removed: segments whose process is gone
  * (exited, dead) or has exec'd (replaced). Kept, always: a running or
  * starting process's (it is still writing), another user's (even for root:

@@ -147,9 +147,16 @@ static int load_side(struct side *sd, const char *file)
 		stat_err("%s: not a zcshim-stat --json document", file);
 		return -1;
 	}
-	if (version != ZCS_LAYOUT_VERSION) {
+	/* version 1 wrote the same series, by size: still comparable */
+	if (version != ZCS_LAYOUT_VERSION && version != 1) {
 		stat_err("%s: layout version %" PRIu64 ", this zcshim-stat reads version %u", file,
 			 version, ZCS_LAYOUT_VERSION);
+		return -1;
+	}
+	const char *by = json_get_str(sd->doc, "by");
+	if (by && !strcmp(by, "socket")) {
+		stat_err("%s: a --by socket dump has no size classes to compare; dump with "
+			 "--by size or --by both", file);
 		return -1;
 	}
 	for (size_t i = 0; i < series->n; i++)

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "config.h"
 #include "histo.h"
@@ -107,4 +108,46 @@ int is_send_op(unsigned op)
 {
 	return op == ZCS_OP_SEND || op == ZCS_OP_MSG_SEND || op == ZCS_OP_SENDMSG ||
 	       op == ZCS_OP_SEND_CONST;
+}
+
+const char *socket_type(const struct zcs_snapshot *s, unsigned slot)
+{
+	if (slot == ZCS_SLOT_OTHER || slot >= ZCS_NSLOTS)
+		return "other";
+	const struct zcs_socket *row = &s->shared.sockets[slot];
+	/* a row not written yet has type 0, which is PAIR: do not say so */
+	return row->state == ZCS_SOCK_FREE ? "?" : zcs_socket_type_name(row->type);
+}
+
+const char *fmt_socket(const struct zcs_snapshot *s, unsigned slot, char *buf, size_t len)
+{
+	if (slot == ZCS_SLOT_OTHER || slot >= ZCS_NSLOTS) {
+		snprintf(buf, len,
+			 "other (sockets beyond the table of %u: %" PRIu64 "; calls on no socket)",
+			 ZCS_NSOCKETS, zcs_sockets_beyond(s));
+		return buf;
+	}
+	const struct zcs_socket *row = &s->shared.sockets[slot];
+	snprintf(buf, len, "socket %u %s%s%s (%s)", slot, socket_type(s, slot),
+		 row->endpoints[0] ? " " : "", row->endpoints, zcs_sock_state_name(row));
+	return buf;
+}
+
+const char *fmt_unix_ns(uint64_t unix_ns, char *buf, size_t len)
+{
+	if (!unix_ns)
+		return snprintf(buf, len, "-"), buf;
+	time_t t = (time_t)(unix_ns / 1000000000u);
+	struct tm tm;
+	char when[40];
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+	snprintf(buf, len, "%s.%03u", when, (unsigned)(unix_ns / 1000000u % 1000u));
+	return buf;
+}
+
+void print_no_calls(FILE *f, const struct zcs_snapshot *s)
+{
+	fprintf(f, "pid %d (%s): %s, no libzmq calls seen (libzmq linked statically, or not "
+		   "used): nothing to show\n",
+		s->hdr.pid, s->hdr.exe, zcs_live_name(s->live));
 }

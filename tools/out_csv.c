@@ -5,6 +5,10 @@
  * share the columns, so files from both concatenate (less their headers).
  * A value that does not exist (nothing timed, the open last size class) is
  * an empty field, which pandas reads as NaN, rather than a misleading 0.
+ * So is what --by merged: socket and socket_type with --by size (the
+ * default: rows summed over sockets), the size columns with --by socket.
+ * The socket columns come last so that readers of the older columns by
+ * position still work.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -14,7 +18,7 @@
 
 #define CSV_HEADER                                                                  \
 	"pid,seq,exe,state,mode,op,path,size_class,size_lo,size_hi,count,bytes,timed," \
-	"time_ns_sum,mean_ns,p50_ns,p90_ns,p99_ns,max_ns"
+	"time_ns_sum,mean_ns,p50_ns,p90_ns,p99_ns,max_ns,socket,socket_type"
 
 static void csv_str(FILE *f, const char *s)
 {
@@ -40,18 +44,21 @@ static void field(FILE *f, uint64_t v)
 		fprintf(f, ",%" PRIu64, v);
 }
 
-static void csv_one(FILE *f, const struct zcs_snapshot *s)
+static void csv_one(FILE *f, const struct zcs_snapshot *s, unsigned by)
 {
 	struct zcs_series x;
-	for (size_t it = 0; zcs_series_next(s, &it, &x);) {
+	for (size_t it = 0; zcs_series_next_by(s, by, &it, &x);) {
 		const struct zcs_cell *c = x.cell;
 		uint64_t timed = zcs_cell_timed(c);
 		fprintf(f, "%d,%u,", s->hdr.pid, s->hdr.seq);
 		csv_str(f, s->hdr.exe);
-		fprintf(f, ",%s,%s,%s,%s,%u,%" PRIu64 ",", zcs_live_name(s->live),
-			zcs_mode_name(s->hdr.mode), zcs_op_name(x.op), zcs_path_name(x.path),
-			x.size_class, zcs_size_lo(x.size_class));
-		if (zcs_size_hi(x.size_class) != UINT64_MAX)
+		fprintf(f, ",%s,%s,%s,%s,", zcs_live_name(s->live), zcs_mode_name(s->hdr.mode),
+			zcs_op_name(x.op), zcs_path_name(x.path));
+		if (x.size_class != ZCS_ALL)
+			fprintf(f, "%u,%" PRIu64 ",", x.size_class, zcs_size_lo(x.size_class));
+		else
+			fputs(",,", f);
+		if (x.size_class != ZCS_ALL && zcs_size_hi(x.size_class) != UINT64_MAX)
 			fprintf(f, "%" PRIu64, zcs_size_hi(x.size_class));
 		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", c->count,
 			c->bytes, timed, c->time_ns_sum);
@@ -61,14 +68,20 @@ static void csv_one(FILE *f, const struct zcs_snapshot *s)
 		field(f, zcs_cell_quantile_ns(c, 0.90));
 		field(f, zcs_cell_quantile_ns(c, 0.99));
 		field(f, zcs_cell_max_ns(c));
+		if (x.slot != ZCS_ALL) {
+			fprintf(f, ",%u,", x.slot);
+			csv_str(f, socket_type(s, x.slot));
+		} else {
+			fputs(",,", f);
+		}
 		fputc('\n', f);
 	}
 }
 
-int out_csv(FILE *f, struct zcs_snapshot *const *s, size_t n)
+int out_csv(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)
 {
 	fputs(CSV_HEADER "\n", f);
 	for (size_t i = 0; i < n; i++)
-		csv_one(f, s[i]);
+		csv_one(f, s[i], by);
 	return 0;
 }

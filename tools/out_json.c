@@ -6,6 +6,7 @@
  * and objects; keep the two in step.
  */
 #include <inttypes.h>
+#include <string.h>
 
 #include "histo.h"
 #include "stat.h"
@@ -18,7 +19,93 @@ static void u64_or_null(FILE *f, uint64_t v)
 		fprintf(f, "%" PRIu64, v);
 }
 
-static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns)
+/* "id":3,"type":"PUSH","state":"open","endpoints":["tcp://..."]; slot 0 is
+ * "id":0,"type":"other": not a socket, so no state, endpoints or times. */
+static void socket_fields(FILE *f, const struct zcs_snapshot *s, unsigned slot, int times)
+{
+	fprintf(f, "\"id\":%u,\"type\":", slot);
+	fmt_json_str(f, socket_type(s, slot));
+	if (slot == ZCS_SLOT_OTHER)
+		return;
+	const struct zcs_socket *row = &s->shared.sockets[slot];
+	fprintf(f, ",\"state\":\"%s\",\"endpoints\":[", zcs_sock_state_name(row));
+	char eps[sizeof row->endpoints];
+	snprintf(eps, sizeof eps, "%s", row->endpoints);
+	const char *sep = "";
+	for (char *save = NULL, *ep = strtok_r(eps, " ", &save); ep;
+	     ep = strtok_r(NULL, " ", &save), sep = ",") {
+		fputs(sep, f);
+		fmt_json_str(f, ep);
+	}
+	fputc(']', f);
+	if (times)
+		fprintf(f, ",\"opened_unix_ns\":%" PRIu64 ",\"closed_unix_ns\":%" PRIu64,
+			row->opened_unix_ns, row->closed_unix_ns);
+}
+
+static int any(const uint64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			return 1;
+	return 0;
+}
+
+/* ,"failed":{"msg_send":{"EAGAIN":12}}: only what is not 0. */
+static void socket_failed(FILE *f, const struct zcs_snapshot *s, unsigned slot)
+{
+	const char *sep = "";
+	fprintf(f, ",\"failed\":{");
+	for (unsigned op = 0; op < ZCS_NCALL_OPS; op++) {
+		const uint64_t *by_err = s->sum.failed[slot][op];
+		if (!any(by_err, ZCS_NERRS))
+			continue;
+		fprintf(f, "%s\"%s\":{", sep, zcs_op_name(op));
+		sep = ",";
+		const char *esep = "";
+		for (unsigned e = 0; e < ZCS_NERRS; e++) {
+			if (!by_err[e])
+				continue;
+			fprintf(f, "%s\"%s\":%" PRIu64, esep, zcs_err_name(e), by_err[e]);
+			esep = ",";
+		}
+		fputc('}', f);
+	}
+	fputc('}', f);
+}
+
+/* Table rows in use (or holding counts), then "other", in series order. */
+static void sockets_arr(FILE *f, const struct zcs_snapshot *s)
+{
+	const char *sep = "";
+	fprintf(f, ",\"sockets\":[");
+	for (unsigned i = 0; i < ZCS_NSLOTS; i++) {
+		unsigned slot = zcs_slot_at(i);
+		if (slot && s->shared.sockets[slot].state == ZCS_SOCK_FREE &&
+		    !zcs_slot_used(s, slot))
+			continue;
+		fprintf(f, "%s\n{", sep);
+		socket_fields(f, s, slot, 1);
+		socket_failed(f, s, slot);
+		fputc('}', f);
+		sep = ",";
+	}
+	fprintf(f, "]");
+}
+
+static void inflight_obj(FILE *f, const struct zcs_snapshot *s)
+{
+	const struct zcs_inflight *g = &s->shared.inflight;
+	fprintf(f,
+		",\"inflight\":{\"buffers\":%" PRIu64 ",\"bytes\":%" PRIu64
+		",\"peak_buffers\":%" PRIu64 ",\"peak_buffers_unix_ns\":%" PRIu64
+		",\"peak_bytes\":%" PRIu64 ",\"peak_bytes_unix_ns\":%" PRIu64
+		",\"untracked\":%" PRIu64 "}",
+		g->buffers, g->bytes, g->peak_buffers, zcs_ticks_unix_ns(s, g->peak_buffers_ticks),
+		g->peak_bytes, zcs_ticks_unix_ns(s, g->peak_bytes_ticks), g->untracked);
+}
+
+static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, unsigned by)
 {
 	const struct zcs_header *h = &s->hdr;
 	const struct zcs_shard *t = &s->sum;
@@ -30,31 +117,52 @@ static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns)
 	u64_or_null(f, h->threshold_bytes);
 	fprintf(f,
 		",\"sample_every\":%u,\"state\":\"%s\",\"start_ticks\":%" PRIu64
-		",\"start_unix_ns\":%" PRIu64 ",\"exit_unix_ns\":%" PRIu64
-		",\"libzmq\":\"%s\",\"layout_known\":%s,\"clock\":\"%s\",\"clock_hz\":%" PRIu64,
+		",\"start_unix_ns\":%" PRIu64 ",\"exit_unix_ns\":%" PRIu64,
 		h->sample_every, zcs_live_name(s->live), h->start_ticks, h->start_unix_ns,
-		h->exit_unix_ns, fmt_libzmq(h->libzmq_version, zmq, sizeof zmq),
-		h->flags & ZCS_F_LAYOUT_KNOWN ? "true" : "false",
-		h->clock == ZCS_CLOCK_TSC ? "tsc" : "monotonic", h->tsc_hz);
+		h->exit_unix_ns);
+	/* without a call, libzmq and the timing clock were never looked at */
+	if (zcs_calls_seen(s))
+		fprintf(f, ",\"calls_seen\":true,\"libzmq\":\"%s\",\"layout_known\":%s,"
+			   "\"clock\":\"%s\",\"clock_hz\":%" PRIu64,
+			fmt_libzmq(h->libzmq_version, zmq, sizeof zmq),
+			h->flags & ZCS_F_LAYOUT_KNOWN ? "true" : "false",
+			h->clock == ZCS_CLOCK_TSC ? "tsc" : "monotonic", h->tsc_hz);
+	else
+		fprintf(f, ",\"calls_seen\":false,\"libzmq\":null,\"layout_known\":false,"
+			   "\"clock\":null,\"clock_hz\":null");
+	fprintf(f, ",\"by\":\"%s\",\"sockets_seen\":%u,\"cells_short\":%" PRIu64,
+		by == ZCS_BY_SOCKET ? "socket" : by == ZCS_BY_BOTH ? "both" : "size",
+		s->shared.sockets_seen, s->shared.cells_short);
+	inflight_obj(f, s);
+	sockets_arr(f, s);
 	fprintf(f, ",\"messages\":%" PRIu64 ",\"failed\":{", zcs_messages(s));
 	for (unsigned op = 0; op < ZCS_NCALL_OPS; op++)
-		fprintf(f, "%s\"%s\":%" PRIu64, op ? "," : "", zcs_op_name(op), t->failed[op]);
+		fprintf(f, "%s\"%s\":%" PRIu64, op ? "," : "", zcs_op_name(op),
+			zcs_failed_op(s, op));
 	fprintf(f, "},\"ffn_threads\":{");
 	for (unsigned k = 0; k < ZCS_NFFN_THREADS; k++)
 		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", zcs_ffn_thread_name(k),
 			t->ffn_thread[k]);
 	fprintf(f, "},\"hold_untracked\":%" PRIu64 ",\"baseline_unix_ns\":%" PRIu64
 		   ",\"series\":[",
-		t->hold_untracked, since_ns);
+		s->shared.inflight.untracked, since_ns);
 	struct zcs_series x;
-	for (size_t it = 0, first = 1; zcs_series_next(s, &it, &x); first = 0) {
+	for (size_t it = 0, first = 1; zcs_series_next_by(s, by, &it, &x); first = 0) {
 		const struct zcs_cell *c = x.cell;
-		fprintf(f,
-			"%s\n{\"op\":\"%s\",\"path\":\"%s\",\"size_class\":%u,"
-			"\"size_lo\":%" PRIu64 ",\"size_hi\":",
-			first ? "" : ",", zcs_op_name(x.op), zcs_path_name(x.path), x.size_class,
-			zcs_size_lo(x.size_class));
-		u64_or_null(f, zcs_size_hi(x.size_class));
+		fprintf(f, "%s\n{", first ? "" : ",");
+		if (by != ZCS_BY_SIZE) {
+			fprintf(f, "\"socket\":{");
+			socket_fields(f, s, x.slot, 0);
+			fprintf(f, "},");
+		}
+		fprintf(f, "\"op\":\"%s\",\"path\":\"%s\"", zcs_op_name(x.op),
+			zcs_path_name(x.path));
+		/* --by socket: summed over size classes, so none is named */
+		if (by != ZCS_BY_SOCKET) {
+			fprintf(f, ",\"size_class\":%u,\"size_lo\":%" PRIu64 ",\"size_hi\":",
+				x.size_class, zcs_size_lo(x.size_class));
+			u64_or_null(f, zcs_size_hi(x.size_class));
+		}
 		fprintf(f,
 			",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"timed\":%" PRIu64
 			",\"time_ns_sum\":%" PRIu64,
@@ -83,14 +191,14 @@ static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns)
 }
 
 int out_json(FILE *f, struct zcs_snapshot *const *s, size_t n, int all,
-	     const uint64_t *since_ns)
+	     const uint64_t *since_ns, unsigned by)
 {
 	if (all)
 		fprintf(f, "{\"processes\":[");
 	for (size_t i = 0; i < n; i++) {
 		if (all)
 			fprintf(f, "%s\n", i ? "," : "");
-		json_one(f, s[i], since_ns ? since_ns[i] : 0);
+		json_one(f, s[i], since_ns ? since_ns[i] : 0, by);
 	}
 	if (all)
 		fprintf(f, "%s]}", n ? "\n" : "");

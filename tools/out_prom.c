@@ -13,8 +13,14 @@
  * requires, so with several processes (--all) the loops run family first.
  * Two segments of one pid and seq (a recycled pid) would repeat a label
  * set: only the newest is written.
+ *
+ * Sockets: with --by socket or both, series carry socket (the slot number,
+ * "0" for other) and socket_type labels, at most ZCS_NSLOTS values per
+ * process; zcshim_socket_info carries what would not be bounded or would
+ * change (endpoints, state) once per socket, to join on.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "config.h"
@@ -40,12 +46,22 @@ static void proc_labels(FILE *f, const struct zcs_snapshot *s)
 	putc('"', f);
 }
 
+static void socket_labels(FILE *f, const struct zcs_snapshot *s, unsigned slot)
+{
+	fprintf(f, ",socket=\"%u\",socket_type=\"", slot);
+	label_value(f, socket_type(s, slot));
+	putc('"', f);
+}
+
 static void series_labels(FILE *f, const struct zcs_snapshot *s, const struct zcs_series *x)
 {
 	char cls[40];
 	proc_labels(f, s);
-	fprintf(f, ",op=\"%s\",path=\"%s\",size_class=\"%s\"", zcs_op_name(x->op),
-		zcs_path_name(x->path), fmt_class(x->size_class, cls, sizeof cls));
+	if (x->slot != ZCS_ALL)
+		socket_labels(f, s, x->slot);
+	fprintf(f, ",op=\"%s\",path=\"%s\"", zcs_op_name(x->op), zcs_path_name(x->path));
+	if (x->size_class != ZCS_ALL)
+		fprintf(f, ",size_class=\"%s\"", fmt_class(x->size_class, cls, sizeof cls));
 }
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
@@ -62,7 +78,7 @@ static int shadowed(struct zcs_snapshot *const *s, size_t n, size_t i)
 	return 0;
 }
 
-static void histogram(FILE *f, struct zcs_snapshot *const *s, size_t n)
+static void histogram(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)
 {
 	family(f, "zcshim_send_seconds", "histogram",
 	       "Time in libzmq send calls (op) and zero-copy buffer events (hold, ffn), "
@@ -71,7 +87,7 @@ static void histogram(FILE *f, struct zcs_snapshot *const *s, size_t n)
 		if (shadowed(s, n, i))
 			continue;
 		struct zcs_series x;
-		for (size_t it = 0; zcs_series_next(s[i], &it, &x);) {
+		for (size_t it = 0; zcs_series_next_by(s[i], by, &it, &x);) {
 			/* bounds 2^2 .. 2^36 ns: the power-of-two bucket ends */
 			for (unsigned b = ZCS_SUB - 1; b < ZCS_NBUCKETS - 1; b += ZCS_SUB) {
 				uint64_t hi_ns = zcs_bucket_hi(b);
@@ -95,14 +111,14 @@ static void histogram(FILE *f, struct zcs_snapshot *const *s, size_t n)
 }
 
 static void series_counter(FILE *f, struct zcs_snapshot *const *s, size_t n,
-			   const char *name, const char *help, int bytes)
+			   const char *name, const char *help, int bytes, unsigned by)
 {
 	family(f, name, "counter", help);
 	for (size_t i = 0; i < n; i++) {
 		if (shadowed(s, n, i))
 			continue;
 		struct zcs_series x;
-		for (size_t it = 0; zcs_series_next(s[i], &it, &x);) {
+		for (size_t it = 0; zcs_series_next_by(s[i], by, &it, &x);) {
 			fprintf(f, "%s{", name);
 			series_labels(f, s[i], &x);
 			fprintf(f, "} %" PRIu64 "\n", bytes ? x.cell->bytes : x.cell->count);
@@ -110,7 +126,132 @@ static void series_counter(FILE *f, struct zcs_snapshot *const *s, size_t n,
 	}
 }
 
-int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n)
+/* A family of one number per process, labelled by the process alone. */
+static void per_process(FILE *f, struct zcs_snapshot *const *s, size_t n, const char *name,
+			const char *type, const char *help,
+			uint64_t (*value)(const struct zcs_snapshot *))
+{
+	family(f, name, type, help);
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		fprintf(f, "%s{", name);
+		proc_labels(f, s[i]);
+		fprintf(f, "} %" PRIu64 "\n", value(s[i]));
+	}
+}
+
+static uint64_t sockets_seen(const struct zcs_snapshot *s)
+{
+	return s->shared.sockets_seen;
+}
+
+static uint64_t calls_seen(const struct zcs_snapshot *s)
+{
+	return (uint64_t)zcs_calls_seen(s);
+}
+
+static uint64_t cells_short(const struct zcs_snapshot *s)
+{
+	return s->shared.cells_short;
+}
+
+static uint64_t untracked(const struct zcs_snapshot *s)
+{
+	return s->shared.inflight.untracked;
+}
+
+/* zcshim_failed_total{socket,socket_type,op,errno}: the non-zero ones. */
+static void failed_by_errno(FILE *f, struct zcs_snapshot *const *s, size_t n)
+{
+	family(f, "zcshim_failed_total", "counter",
+	       "libzmq calls that returned -1, per socket, op and errno (only those not 0).");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		for (unsigned j = 0; j < ZCS_NSLOTS; j++) {
+			unsigned slot = zcs_slot_at(j);
+			for (unsigned op = 0; op < ZCS_NCALL_OPS; op++)
+				for (unsigned e = 0; e < ZCS_NERRS; e++) {
+					uint64_t v = s[i]->sum.failed[slot][op][e];
+					if (!v)
+						continue;
+					fprintf(f, "zcshim_failed_total{");
+					proc_labels(f, s[i]);
+					socket_labels(f, s[i], slot);
+					fprintf(f, ",op=\"%s\",errno=\"%s\"} %" PRIu64 "\n",
+						zcs_op_name(op), zcs_err_name(e), v);
+				}
+		}
+	}
+}
+
+/* zcshim_socket_info per table row in use; calls_seen and sockets_seen. */
+static void sockets(FILE *f, struct zcs_snapshot *const *s, size_t n)
+{
+	family(f, "zcshim_socket_info", "gauge",
+	       "One per socket of the process's table; endpoints and state as labels.");
+	for (size_t i = 0; i < n; i++) {
+		if (shadowed(s, n, i))
+			continue;
+		for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
+			const struct zcs_socket *row = &s[i]->shared.sockets[slot];
+			if (row->state == ZCS_SOCK_FREE && !zcs_slot_used(s[i], slot))
+				continue;
+			fprintf(f, "zcshim_socket_info{");
+			proc_labels(f, s[i]);
+			socket_labels(f, s[i], slot);
+			fprintf(f, ",endpoints=\"");
+			label_value(f, row->endpoints);
+			fprintf(f, "\",state=\"%s\"} 1\n", zcs_sock_state_name(row));
+		}
+	}
+	per_process(f, s, n, "zcshim_sockets_seen", "gauge",
+		    "Distinct sockets the process sent on, in the table of 64 and beyond it.",
+		    sockets_seen);
+	per_process(f, s, n, "zcshim_calls_seen", "gauge",
+		    "1 once a libzmq call went through the shim; 0: libzmq static, or not used.",
+		    calls_seen);
+}
+
+/* One gauge per field of the in-flight record, peaks' times included. */
+static void inflight(FILE *f, struct zcs_snapshot *const *s, size_t n)
+{
+	static const struct { const char *name, *help; size_t off; int time; } g[] = {
+		{ "zcshim_inflight_buffers", "Zero-copy buffers libzmq holds now (ffn not run yet).",
+		  offsetof(struct zcs_inflight, buffers), 0 },
+		{ "zcshim_inflight_bytes", "Bytes of those buffers.",
+		  offsetof(struct zcs_inflight, bytes), 0 },
+		{ "zcshim_inflight_peak_buffers", "Most zero-copy buffers held at once.",
+		  offsetof(struct zcs_inflight, peak_buffers), 0 },
+		{ "zcshim_inflight_peak_buffers_timestamp_seconds", "When that peak was reached.",
+		  offsetof(struct zcs_inflight, peak_buffers_ticks), 1 },
+		{ "zcshim_inflight_peak_bytes", "Most zero-copy bytes held at once.",
+		  offsetof(struct zcs_inflight, peak_bytes), 0 },
+		{ "zcshim_inflight_peak_bytes_timestamp_seconds", "When that peak was reached.",
+		  offsetof(struct zcs_inflight, peak_bytes_ticks), 1 },
+	};
+	for (size_t k = 0; k < sizeof g / sizeof g[0]; k++) {
+		family(f, g[k].name, "gauge", g[k].help);
+		for (size_t i = 0; i < n; i++) {
+			if (shadowed(s, n, i))
+				continue;
+			uint64_t v;
+			memcpy(&v, (const char *)&s[i]->shared.inflight + g[k].off, sizeof v);
+			fprintf(f, "%s{", g[k].name);
+			proc_labels(f, s[i]);
+			if (g[k].time)
+				fprintf(f, "} %.3f\n", (double)zcs_ticks_unix_ns(s[i], v) / 1e9);
+			else
+				fprintf(f, "} %" PRIu64 "\n", v);
+		}
+	}
+	per_process(f, s, n, "zcshim_cells_short_total", "counter",
+		    "Calls counted under socket 0 (other) because the cell pool was used up.",
+		    cells_short);
+}
+
+int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)
 {
 	family(f, "zcshim_info", "gauge",
 	       "One per process that ran under libzcshim.so; settings and state as labels.");
@@ -147,9 +288,9 @@ int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n)
 		fprintf(f, "} %u\n", s[i]->hdr.sample_every);
 	}
 	series_counter(f, s, n, "zcshim_calls_total",
-		       "Successful calls (and zero-copy buffer events), every one counted.", 0);
-	series_counter(f, s, n, "zcshim_bytes_total", "Message bytes of those calls.", 1);
-	histogram(f, s, n);
+		       "Successful calls (and zero-copy buffer events), every one counted.", 0, by);
+	series_counter(f, s, n, "zcshim_bytes_total", "Message bytes of those calls.", 1, by);
+	histogram(f, s, n, by);
 	family(f, "zcshim_failed_calls_total", "counter",
 	       "libzmq calls that returned -1 (EAGAIN, ...), per op.");
 	for (size_t i = 0; i < n; i++) {
@@ -159,7 +300,7 @@ int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n)
 			fprintf(f, "zcshim_failed_calls_total{");
 			proc_labels(f, s[i]);
 			fprintf(f, ",op=\"%s\"} %" PRIu64 "\n", zcs_op_name(op),
-				s[i]->sum.failed[op]);
+				zcs_failed_op(s[i], op));
 		}
 	}
 	family(f, "zcshim_ffn_runs_total", "counter",
@@ -174,14 +315,11 @@ int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n)
 				s[i]->sum.ffn_thread[k]);
 		}
 	}
-	family(f, "zcshim_hold_untracked_total", "counter",
-	       "Zero-copy buffers not followed to their ffn: the record pool was full.");
-	for (size_t i = 0; i < n; i++) {
-		if (shadowed(s, n, i))
-			continue;
-		fprintf(f, "zcshim_hold_untracked_total{");
-		proc_labels(f, s[i]);
-		fprintf(f, "} %" PRIu64 "\n", s[i]->sum.hold_untracked);
-	}
+	per_process(f, s, n, "zcshim_hold_untracked_total", "counter",
+		    "Zero-copy buffers not followed to their ffn: the record pool was full.",
+		    untracked);
+	failed_by_errno(f, s, n);
+	sockets(f, s, n);
+	inflight(f, s, n);
 	return 0;
 }

@@ -33,12 +33,16 @@ int out_list(FILE *f)
 			stat_err("%s", err);
 			continue;
 		}
-		char thr[24], zmq[24];
+		char thr[24], zmq[24], msgs[24];
+		int seen = zcs_calls_seen(s);
 		zcs_format_size(s->hdr.threshold_bytes, thr, sizeof thr);
-		fprintf(f, "%-8d %-9s %-8s %-9s 1/%-4u %-8s %12" PRIu64 "  %s\n", s->hdr.pid,
+		snprintf(msgs, sizeof msgs, "%" PRIu64, zcs_messages(s));
+		/* without calls, libzmq's version is not known either */
+		fprintf(f, "%-8d %-9s %-8s %-9s 1/%-4u %-8s %12s  %s\n", s->hdr.pid,
 			zcs_live_name(s->live), zcs_mode_name(s->hdr.mode), thr,
-			s->hdr.sample_every, fmt_libzmq(s->hdr.libzmq_version, zmq, sizeof zmq),
-			zcs_messages(s), s->hdr.exe);
+			s->hdr.sample_every,
+			seen ? fmt_libzmq(s->hdr.libzmq_version, zmq, sizeof zmq) : "-",
+			seen ? msgs : "no libzmq calls seen", s->hdr.exe);
 	}
 	if (n == 0)
 		fprintf(f, "(no zcshim segments in %s: run a program with "
@@ -49,10 +53,87 @@ int out_list(FILE *f)
 	return 0;
 }
 
-static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns)
+/* Rows are indented under their socket's line when split by socket. */
+static void column_header(FILE *f, unsigned by)
+{
+	const char *indent = by == ZCS_BY_SIZE ? "" : "  ";
+	if (by == ZCS_BY_SOCKET)
+		fprintf(f, "%s%-10s %-10s %10s %13s %8s %8s %8s %8s\n", indent, "op", "path",
+			"count", "bytes", "p50", "p90", "p99", "max");
+	else
+		fprintf(f, "%s%-10s %-10s %-11s %10s %13s %8s %8s %8s %8s\n", indent, "op",
+			"path", "size", "count", "bytes", "p50", "p90", "p99", "max");
+}
+
+static void row(FILE *f, const struct zcs_series *x, unsigned by)
+{
+	const struct zcs_cell *cell = x->cell;
+	char a[24], b[24], c[24], d[24], cls[40];
+	fprintf(f, "%s%-10s %-10s ", by == ZCS_BY_SIZE ? "" : "  ", zcs_op_name(x->op),
+		zcs_path_name(x->path));
+	if (by != ZCS_BY_SOCKET)
+		fprintf(f, "%-11s ", fmt_class(x->size_class, cls, sizeof cls));
+	fprintf(f, "%10" PRIu64 " %13" PRIu64 " %8s %8s %8s %8s\n", cell->count, cell->bytes,
+		fmt_ns(zcs_cell_quantile_ns(cell, 0.50), a, sizeof a),
+		fmt_ns(zcs_cell_quantile_ns(cell, 0.90), b, sizeof b),
+		fmt_ns(zcs_cell_quantile_ns(cell, 0.99), c, sizeof c),
+		fmt_ns(zcs_cell_max_ns(cell), d, sizeof d));
+}
+
+/* One line per socket and op that failed: "failed: socket 3 PUSH msg_send
+ * EAGAIN 12, ETERM 1"; nothing when nothing failed. */
+static void failed_lines(FILE *f, const struct zcs_snapshot *s)
+{
+	for (unsigned i = 0; i < ZCS_NSLOTS; i++) {
+		unsigned slot = zcs_slot_at(i);
+		for (unsigned op = 0; op < ZCS_NCALL_OPS; op++) {
+			const uint64_t *by_err = s->sum.failed[slot][op];
+			int any = 0;
+			for (unsigned e = 0; e < ZCS_NERRS; e++) {
+				if (!by_err[e])
+					continue;
+				if (!any && slot)
+					fprintf(f, "failed: socket %u %s %s", slot, socket_type(s, slot),
+						zcs_op_name(op));
+				else if (!any)
+					fprintf(f, "failed: other %s", zcs_op_name(op));
+				fprintf(f, "%s %s %" PRIu64, any ? "," : "", zcs_err_name(e), by_err[e]);
+				any = 1;
+			}
+			if (any)
+				fputc('\n', f);
+		}
+	}
+}
+
+static void inflight_lines(FILE *f, const struct zcs_snapshot *s)
+{
+	const struct zcs_inflight *g = &s->shared.inflight;
+	char a[40], b[40];
+	if (!g->peak_buffers && !g->buffers)
+		fprintf(f, "zero-copy in flight: none so far\n");
+	else
+		fprintf(f,
+			"zero-copy in flight now: %" PRIu64 " buffers, %" PRIu64 " bytes\n"
+			"peak in flight: %" PRIu64 " buffers at %s, %" PRIu64 " bytes at %s\n",
+			g->buffers, g->bytes, g->peak_buffers,
+			fmt_unix_ns(zcs_ticks_unix_ns(s, g->peak_buffers_ticks), a, sizeof a),
+			g->peak_bytes, fmt_unix_ns(zcs_ticks_unix_ns(s, g->peak_bytes_ticks), b, sizeof b));
+	if (g->untracked)
+		fprintf(f,
+			"zero-copy buffers not followed to their ffn (no record to spare): %" PRIu64
+			"\n",
+			g->untracked);
+}
+
+static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, unsigned by)
 {
 	const struct zcs_header *h = &s->hdr;
-	char thr[24], zmq[24], a[24], b[24], c[24], d[24], cls[40];
+	if (!zcs_calls_seen(s)) {
+		print_no_calls(f, s);
+		return;
+	}
+	char thr[24], zmq[24], head[400];
 	zcs_format_size(h->threshold_bytes, thr, sizeof thr);
 	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s, timing 1 call in %u, libzmq %s\n",
 		h->pid, h->exe, zcs_live_name(s->live), zcs_mode_name(h->mode), thr,
@@ -66,19 +147,18 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns)
 	if (!(h->flags & ZCS_F_LAYOUT_KNOWN))
 		fprintf(f, "note: this libzmq's message layout was not recognised: sends are "
 			   "not classified (all shown as copy) and none was converted\n");
-	fprintf(f, "%-10s %-10s %-11s %10s %13s %8s %8s %8s %8s\n", "op", "path", "size",
-		"count", "bytes", "p50", "p90", "p99", "max");
+	if (by == ZCS_BY_SIZE)
+		column_header(f, by);
 	int rows = 0;
+	unsigned slot = ZCS_ALL;
 	struct zcs_series x;
-	for (size_t it = 0; zcs_series_next(s, &it, &x); rows++) {
-		const struct zcs_cell *cell = x.cell;
-		fprintf(f, "%-10s %-10s %-11s %10" PRIu64 " %13" PRIu64 " %8s %8s %8s %8s\n",
-			zcs_op_name(x.op), zcs_path_name(x.path),
-			fmt_class(x.size_class, cls, sizeof cls), cell->count, cell->bytes,
-			fmt_ns(zcs_cell_quantile_ns(cell, 0.50), a, sizeof a),
-			fmt_ns(zcs_cell_quantile_ns(cell, 0.90), b, sizeof b),
-			fmt_ns(zcs_cell_quantile_ns(cell, 0.99), c, sizeof c),
-			fmt_ns(zcs_cell_max_ns(cell), d, sizeof d));
+	for (size_t it = 0; zcs_series_next_by(s, by, &it, &x); rows++) {
+		if (by != ZCS_BY_SIZE && x.slot != slot) {
+			slot = x.slot;
+			fprintf(f, "%s\n", fmt_socket(s, slot, head, sizeof head));
+			column_header(f, by);
+		}
+		row(f, &x, by);
 	}
 	if (!rows)
 		fprintf(f, "(no libzmq calls recorded)\n");
@@ -90,21 +170,22 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns)
 		t->ffn_thread[ZCS_FFN_IO], t->ffn_thread[ZCS_FFN_OTHER]);
 	fprintf(f, "failed calls:");
 	for (unsigned op = 0; op < ZCS_NCALL_OPS; op++)
-		fprintf(f, " %s %" PRIu64, zcs_op_name(op), t->failed[op]);
+		fprintf(f, " %s %" PRIu64, zcs_op_name(op), zcs_failed_op(s, op));
 	fprintf(f, "\n");
-	if (t->hold_untracked)
-		fprintf(f,
-			"zero-copy buffers not followed to their ffn (record pool full): %" PRIu64
-			"\n",
-			t->hold_untracked);
+	failed_lines(f, s);
+	inflight_lines(f, s);
+	if (s->shared.cells_short)
+		fprintf(f, "calls counted under other for want of a cell: %" PRIu64 "\n",
+			s->shared.cells_short);
 }
 
-int out_table(FILE *f, struct zcs_snapshot *const *s, size_t n, const uint64_t *since_ns)
+int out_table(FILE *f, struct zcs_snapshot *const *s, size_t n, const uint64_t *since_ns,
+	      unsigned by)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fputc('\n', f);
-		table_one(f, s[i], since_ns ? since_ns[i] : 0);
+		table_one(f, s[i], since_ns ? since_ns[i] : 0, by);
 	}
 	return 0;
 }

@@ -215,6 +215,11 @@ int recommend_run(FILE *f, const char *key)
 		zcs_snapshot_free(s);
 		return 1;
 	}
+	if (!zcs_calls_seen(s)) {
+		print_no_calls(f, s);
+		zcs_snapshot_free(s);
+		return 0;
+	}
 	static struct rec_result r;
 	rec_compute(s, &r);
 	const struct zcs_header *h = &s->hdr;

@@ -60,6 +60,48 @@ int zcs_parse_name(const char *name, struct zcs_name *out)
 	return 0;
 }
 
+/* No control bytes: names and endpoints go to terminals. */
+static void printable(char *str, size_t len)
+{
+	str[len - 1] = '\0';
+	for (char *c = str; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
+/* Check the shared part copied into sh: every index entry a cell number
+ * below ZCS_NCELLS that no other key uses, table sockets' from the pool; a
+ * known state per row. Slot 0's entries are fixed by the layout and row 0
+ * is never written, so both are set here rather than believed. */
+static int check_shared(struct zcs_shared *sh, char *err, size_t err_len)
+{
+	unsigned char taken[ZCS_NCELLS] = { 0 };
+	memset(&sh->sockets[0], 0, sizeof sh->sockets[0]);
+	for (unsigned op = 0; op < ZCS_NOPS; op++)
+		for (unsigned p = 0; p < ZCS_NPATHS; p++)
+			for (unsigned k = 0; k < ZCS_NSIZES; k++)
+				sh->cell_index[0][op][p][k] = zcs_other_cell(op, p, k);
+	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
+		struct zcs_socket *row = &sh->sockets[slot];
+		if (row->state > ZCS_SOCK_CLOSED)
+			return ERR("corrupt: socket %u in state %u", slot, row->state);
+		printable(row->endpoints, sizeof row->endpoints);
+		const uint16_t *idx = &sh->cell_index[slot][0][0][0];
+		for (size_t i = 0; i < (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES; i++) {
+			unsigned c = idx[i];
+			if (!c)
+				continue;
+			if (c <= ZCS_NOTHER_CELLS || c >= ZCS_NCELLS || taken[c])
+				return ERR("corrupt: socket %u's cell index holds %u (%s)", slot, c,
+					   c >= ZCS_NCELLS ? "beyond the cells"
+					   : c <= ZCS_NOTHER_CELLS ? "one of other's cells"
+								   : "used twice");
+			taken[c] = 1;
+		}
+	}
+	return 0;
+}
+
 int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	      char *err, size_t err_len)
 {
@@ -73,6 +115,7 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	if (h.state == ZCS_STATE_INIT && h.layout_version == ZCS_LAYOUT_VERSION) {
 		/* being created: nothing but the magic can be trusted yet */
 		memset(&out->hdr, 0, sizeof out->hdr);
+		memset(&out->shared, 0, sizeof out->shared);
 		memset(&out->sum, 0, sizeof out->sum);
 		out->hdr.layout_version = ZCS_LAYOUT_VERSION;
 		out->live = ZCS_LIVE_STARTING;
@@ -82,27 +125,39 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 		return ERR("layout version %u, this zcshim-stat reads version %u",
 			   h.layout_version, ZCS_LAYOUT_VERSION);
 	if (h.header_bytes != sizeof h || h.layout_hash != ZCS_LAYOUT_HASH ||
+	    h.shared_bytes != sizeof(struct zcs_shared) ||
 	    h.shard_bytes != sizeof(struct zcs_shard) || h.nshards != ZCS_NSHARDS)
-		return ERR("layout does not match version %u (header %u B, shard %llu B, %u shards)",
-			   ZCS_LAYOUT_VERSION, h.header_bytes,
+		return ERR("layout does not match version %u (header %u B, shared %llu B, "
+			   "shard %llu B, %u shards)",
+			   ZCS_LAYOUT_VERSION, h.header_bytes, (unsigned long long)h.shared_bytes,
 			   (unsigned long long)h.shard_bytes, h.nshards);
-	if (h.segment_bytes > len)
-		return ERR("truncated: header says %llu bytes, only %zu read",
-			   (unsigned long long)h.segment_bytes, len);
-	if (h.shards_offset < sizeof h || h.shards_offset % 8 ||
+	/* header, shared part, shards: in this order, apart, inside the segment */
+	if (h.shared_offset < sizeof h || h.shared_offset % 8 ||
+	    h.shared_offset > h.segment_bytes ||
+	    h.segment_bytes - h.shared_offset < h.shared_bytes)
+		return ERR("corrupt: shared part at offset %llu does not fit in %llu bytes",
+			   (unsigned long long)h.shared_offset,
+			   (unsigned long long)h.segment_bytes);
+	if (h.shards_offset < h.shared_offset + h.shared_bytes || h.shards_offset % 8 ||
 	    h.shards_offset > h.segment_bytes ||
 	    (h.segment_bytes - h.shards_offset) / h.shard_bytes < h.nshards)
 		return ERR("corrupt: shards at offset %llu do not fit in %llu bytes",
 			   (unsigned long long)h.shards_offset,
 			   (unsigned long long)h.segment_bytes);
+	/* Without calls the shards are not read, so need not be there. */
+	int calls_seen = (h.flags & ZCS_F_CALLS_SEEN) != 0;
+	uint64_t need = calls_seen ? h.segment_bytes : h.shared_offset + h.shared_bytes;
+	if (need > len)
+		return ERR("truncated: header says %llu bytes, only %zu read",
+			   (unsigned long long)need, len);
 	if (h.state > ZCS_STATE_EXITED || h.mode > ZCS_MODE_OFF || h.pid <= 0 ||
 	    h.sample_every == 0)
 		return ERR("corrupt: state %u, mode %u, pid %d, sample %u", h.state, h.mode,
 			   h.pid, h.sample_every);
-	h.exe[sizeof h.exe - 1] = '\0';
-	for (char *c = h.exe; *c; c++) /* it goes to terminals: no control bytes */
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	printable(h.exe, sizeof h.exe);
+	memcpy(&out->shared, (const unsigned char *)buf + h.shared_offset, sizeof out->shared);
+	if (check_shared(&out->shared, err, err_len) != 0)
+		return -1;
 
 	out->hdr = h;
 	out->live = h.state == ZCS_STATE_INIT	     ? ZCS_LIVE_STARTING
@@ -113,7 +168,7 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	uint64_t *sum = (uint64_t *)&out->sum;
 	const size_t words = sizeof(struct zcs_shard) / sizeof(uint64_t);
 	memset(sum, 0, sizeof out->sum);
-	for (uint32_t s = 0; s < h.nshards; s++) {
+	for (uint32_t s = 0; calls_seen && s < h.nshards; s++) {
 		const unsigned char *shard =
 			(const unsigned char *)buf + h.shards_offset + s * h.shard_bytes;
 		for (size_t i = 0; i < words; i++) {
@@ -331,16 +386,79 @@ double zcs_cell_mid_mean_ns(const struct zcs_cell *c, double lo_q, double hi_q)
 	return weight > 0 ? sum / weight : 0;
 }
 
-int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series *out)
+int zcs_calls_seen(const struct zcs_snapshot *s)
 {
-	const size_t n = (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES;
+	return (s->hdr.flags & ZCS_F_CALLS_SEEN) != 0;
+}
+
+const struct zcs_cell *zcs_cell_at(const struct zcs_snapshot *s, unsigned slot, unsigned op,
+				   unsigned path, unsigned size_class)
+{
+	if (slot >= ZCS_NSLOTS || op >= ZCS_NOPS || path >= ZCS_NPATHS ||
+	    size_class >= ZCS_NSIZES)
+		return NULL;
+	unsigned c = s->shared.cell_index[slot][op][path][size_class];
+	return c && c < ZCS_NCELLS ? &s->sum.cell[c] : NULL; /* checked by zcs_parse */
+}
+
+unsigned zcs_slot_at(unsigned i)
+{
+	return (i + 1) % ZCS_NSLOTS;
+}
+
+/* Add the cells of slots [slot_lo, slot_hi) and sizes [k_lo, k_hi) of op x
+ * path into out; its count. */
+static uint64_t merge(const struct zcs_snapshot *s, unsigned slot_lo, unsigned slot_hi,
+		      unsigned op, unsigned path, unsigned k_lo, unsigned k_hi,
+		      struct zcs_cell *out)
+{
+	memset(out, 0, sizeof *out);
+	for (unsigned slot = slot_lo; slot < slot_hi; slot++)
+		for (unsigned k = k_lo; k < k_hi; k++) {
+			const struct zcs_cell *c = zcs_cell_at(s, slot, op, path, k);
+			if (c && c->count)
+				zcs_cell_add(out, c);
+		}
+	return out->count;
+}
+
+uint64_t zcs_cell_by_size(const struct zcs_snapshot *s, unsigned op, unsigned path,
+			  unsigned size_class, struct zcs_cell *out)
+{
+	return merge(s, 0, ZCS_NSLOTS, op, path, size_class, size_class + 1, out);
+}
+
+int zcs_series_next_by(const struct zcs_snapshot *s, unsigned by, size_t *it,
+		       struct zcs_series *out)
+{
+	/* the key's last dimension varies fastest; merged ones are left out */
+	const size_t nslots = by == ZCS_BY_SIZE ? 1 : ZCS_NSLOTS;
+	const size_t nsizes = by == ZCS_BY_SOCKET ? 1 : ZCS_NSIZES;
+	const size_t n = nslots * ZCS_NOPS * ZCS_NPATHS * nsizes;
 	for (; *it < n; (*it)++) {
-		unsigned k = (unsigned)(*it % ZCS_NSIZES);
-		unsigned p = (unsigned)(*it / ZCS_NSIZES % ZCS_NPATHS);
-		unsigned op = (unsigned)(*it / ZCS_NSIZES / ZCS_NPATHS);
-		const struct zcs_cell *c = &s->sum.cell[op][p][k];
-		if (c->count) {
-			*out = (struct zcs_series){ op, p, k, c };
+		size_t i = *it;
+		unsigned k = (unsigned)(i % nsizes);
+		unsigned p = (unsigned)(i / nsizes % ZCS_NPATHS);
+		unsigned op = (unsigned)(i / nsizes / ZCS_NPATHS % ZCS_NOPS);
+		unsigned slot = zcs_slot_at((unsigned)(i / nsizes / ZCS_NPATHS / ZCS_NOPS));
+		const struct zcs_cell *c;
+		if (by == ZCS_BY_BOTH) {
+			c = zcs_cell_at(s, slot, op, p, k);
+		} else if (by == ZCS_BY_SOCKET) {
+			k = ZCS_ALL;
+			c = merge(s, slot, slot + 1, op, p, 0, ZCS_NSIZES, &out->merged)
+				    ? &out->merged : NULL;
+		} else {
+			slot = ZCS_ALL;
+			c = merge(s, 0, ZCS_NSLOTS, op, p, k, k + 1, &out->merged) ? &out->merged
+										   : NULL;
+		}
+		if (c && c->count) {
+			out->slot = slot;
+			out->op = op;
+			out->path = p;
+			out->size_class = k;
+			out->cell = c;
 			(*it)++;
 			return 1;
 		}
@@ -348,15 +466,69 @@ int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series 
 	return 0;
 }
 
+int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series *out)
+{
+	return zcs_series_next_by(s, ZCS_BY_SIZE, it, out);
+}
+
+int zcs_slot_used(const struct zcs_snapshot *s, unsigned slot)
+{
+	if (slot >= ZCS_NSLOTS)
+		return 0;
+	const uint64_t *f = &s->sum.failed[slot][0][0];
+	for (size_t i = 0; i < (size_t)ZCS_NCALL_OPS * ZCS_NERRS; i++)
+		if (f[i])
+			return 1;
+	const uint16_t *idx = &s->shared.cell_index[slot][0][0][0];
+	for (size_t i = 0; i < (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES; i++)
+		if (idx[i] && s->sum.cell[idx[i]].count)
+			return 1;
+	return 0;
+}
+
+uint64_t zcs_sockets_beyond(const struct zcs_snapshot *s)
+{
+	/* rows are given out in order and never reused: the table fills first */
+	uint32_t seen = s->shared.sockets_seen;
+	return seen > ZCS_NSOCKETS ? seen - ZCS_NSOCKETS : 0;
+}
+
+const char *zcs_sock_state_name(const struct zcs_socket *row)
+{
+	if (row->seq % 2)
+		return "unknown"; /* caught while written */
+	return row->state == ZCS_SOCK_OPEN ? "open"
+	       : row->state == ZCS_SOCK_CLOSED ? "closed" : "unknown";
+}
+
+uint64_t zcs_failed_op(const struct zcs_snapshot *s, unsigned op)
+{
+	uint64_t n = 0;
+	for (unsigned slot = 0; op < ZCS_NCALL_OPS && slot < ZCS_NSLOTS; slot++)
+		for (unsigned e = 0; e < ZCS_NERRS; e++)
+			n += s->sum.failed[slot][op][e];
+	return n;
+}
+
+uint64_t zcs_ticks_unix_ns(const struct zcs_snapshot *s, uint64_t ticks)
+{
+	uint64_t hz = s->hdr.tsc_hz, start = s->shared.start_clock_ticks;
+	if (!ticks || !hz || ticks < start)
+		return 0;
+	/* 128 bits: a day of a 3 GHz clock times 1e9 is past 2^64 */
+	unsigned __int128 ns = (unsigned __int128)(ticks - start) * 1000000000u / hz;
+	ns += s->hdr.start_unix_ns;
+	return ns > UINT64_MAX ? 0 : (uint64_t)ns;
+}
+
 uint64_t zcs_messages(const struct zcs_snapshot *s)
 {
-	static const unsigned send_ops[] = { ZCS_OP_SEND, ZCS_OP_MSG_SEND, ZCS_OP_SENDMSG,
-					     ZCS_OP_SEND_CONST };
 	uint64_t n = 0;
-	for (size_t o = 0; o < sizeof send_ops / sizeof send_ops[0]; o++)
-		for (unsigned p = 0; p < ZCS_NPATHS; p++)
-			for (unsigned k = 0; k < ZCS_NSIZES; k++)
-				n += s->sum.cell[send_ops[o]][p][k].count;
+	struct zcs_series x;
+	for (size_t it = 0; zcs_series_next_by(s, ZCS_BY_BOTH, &it, &x);)
+		if (x.op == ZCS_OP_SEND || x.op == ZCS_OP_MSG_SEND || x.op == ZCS_OP_SENDMSG ||
+		    x.op == ZCS_OP_SEND_CONST)
+			n += x.cell->count;
 	return n;
 }
 
@@ -372,7 +544,14 @@ void zcs_snapshot_sub(struct zcs_snapshot *out, const struct zcs_snapshot *a,
 		memcpy(out->path, a->path, sizeof out->path);
 		out->hdr = a->hdr;
 		out->live = a->live;
+		out->shared = a->shared;
 	}
+	/* in shared, only these two count up; the rest are gauges and tables */
+	struct zcs_shared *o = &out->shared;
+	const struct zcs_shared *bs = &b->shared;
+	o->inflight.untracked = o->inflight.untracked > bs->inflight.untracked
+					? o->inflight.untracked - bs->inflight.untracked : 0;
+	o->cells_short = o->cells_short > bs->cells_short ? o->cells_short - bs->cells_short : 0;
 }
 
 void zcs_cell_add(struct zcs_cell *dst, const struct zcs_cell *src)
@@ -411,6 +590,7 @@ unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len)
 	struct zcs_header h = s->hdr;
 	zcs_header_init_layout(&h);
 	memcpy(img, &h, sizeof h);
+	memcpy(img + ZCS_SHARED_OFFSET, &s->shared, sizeof s->shared);
 	memcpy(img + ZCS_SHARDS_OFFSET, &s->sum, sizeof s->sum);
 	*len = ZCS_SEGMENT_BYTES;
 	return img;

@@ -30,7 +30,11 @@ struct zcs_snapshot {
 	char path[PATH_MAX];
 	struct zcs_header hdr;  /* validated */
 	unsigned live;          /* enum zcs_live */
-	struct zcs_shard sum;   /* all shards added up */
+	struct zcs_shared shared;/* validated: every index entry is a cell number below
+	                           ZCS_NCELLS used by one key only (or 0), slot 0's are
+	                           zcs_other_cell(), row 0 is zero, strings are
+	                           terminated and printable */
+	struct zcs_shard sum;   /* all shards added up; zero unless calls_seen */
 };
 
 /* A segment's identity, from its name alone. */
@@ -84,23 +88,70 @@ uint64_t zcs_cell_max_ns(const struct zcs_cell *c);
  * move. 0 if nothing was timed. */
 double zcs_cell_mid_mean_ns(const struct zcs_cell *c, double lo_q, double hi_q);
 
-/* One histogram: an op x path x size class with at least one call. Every
- * output format walks these; a later layout may add dimensions here. */
+/* Did any libzmq call go through the shim? If not, libzmq_version, tsc_hz,
+ * clock and every counter mean nothing (see ZCS_F_CALLS_SEEN). */
+int zcs_calls_seen(const struct zcs_snapshot *s);
+
+/* The cell of one key, or NULL if that key has none (never used). */
+const struct zcs_cell *zcs_cell_at(const struct zcs_snapshot *s, unsigned slot, unsigned op,
+				   unsigned path, unsigned size_class);
+
+/* out = the cells of op x path x size_class over every socket (the layout
+ * 1 cell); returns its count. */
+uint64_t zcs_cell_by_size(const struct zcs_snapshot *s, unsigned op, unsigned path,
+			  unsigned size_class, struct zcs_cell *out);
+
+/* How series are keyed: by size class summed over sockets (the view of
+ * layout 1), by socket summed over size classes, or by both. */
+enum zcs_by { ZCS_BY_SIZE, ZCS_BY_SOCKET, ZCS_BY_BOTH };
+#define ZCS_ALL UINT_MAX /* slot or size_class of a series merged over it */
+
+/* One histogram with at least one call. Every output format walks these.
+ * cell points into the snapshot, or at merged when the series adds up
+ * several cells: use it through the series it came with. */
 struct zcs_series {
-	unsigned op, path, size_class;
+	unsigned slot;       /* ZCS_ALL with ZCS_BY_SIZE */
+	unsigned op, path;
+	unsigned size_class; /* ZCS_ALL with ZCS_BY_SOCKET */
 	const struct zcs_cell *cell;
+	struct zcs_cell merged;
 };
 
-/* Walk the non-empty series in a fixed order (op, path, size class):
+/* Walk the non-empty series in a fixed order: sockets 1..ZCS_NSOCKETS, then
+ * slot 0 ("other"); within one, op, path, size class:
  *   struct zcs_series x; size_t it = 0;
- *   while (zcs_series_next(snap, &it, &x)) ...                          */
+ *   while (zcs_series_next_by(snap, ZCS_BY_BOTH, &it, &x)) ...           */
+int zcs_series_next_by(const struct zcs_snapshot *s, unsigned by, size_t *it,
+		       struct zcs_series *out);
+/* The same, by size (ZCS_BY_SIZE), for views that do not tell sockets apart. */
 int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series *out);
+
+/* Slots in the order views show them: 1..ZCS_NSOCKETS, then 0 ("other"). */
+unsigned zcs_slot_at(unsigned i);
+
+/* Does slot hold anything: a call, or a failed one? */
+int zcs_slot_used(const struct zcs_snapshot *s, unsigned slot);
+
+/* Sockets counted under "other" because the table was full. */
+uint64_t zcs_sockets_beyond(const struct zcs_snapshot *s);
+
+/* "open", "closed", "unknown" (a row not written yet, or being written). */
+const char *zcs_sock_state_name(const struct zcs_socket *row);
+
+/* Calls of op that failed, over every socket and errno. */
+uint64_t zcs_failed_op(const struct zcs_snapshot *s, unsigned op);
+
+/* A timing-clock value (the in-flight peaks) as wall-clock ns; 0 for 0 or
+ * a value that cannot be placed (before the segment, no clock rate). */
+uint64_t zcs_ticks_unix_ns(const struct zcs_snapshot *s, uint64_t ticks);
 
 /* Messages sent: successful calls of the four send operations. */
 uint64_t zcs_messages(const struct zcs_snapshot *s);
 
 /* out->sum = a->sum - b->sum counter by counter, never below 0 (a baseline
- * from a corrupt file must not wrap); out->hdr and live are a's. out may be a. */
+ * from a corrupt file must not wrap), and so are the counters in shared
+ * (untracked, cells_short); out->hdr, live and the rest of shared, gauges
+ * and tables, are a's. out may be a. */
 void zcs_snapshot_sub(struct zcs_snapshot *out, const struct zcs_snapshot *a,
 		      const struct zcs_snapshot *b);
 
@@ -115,7 +166,7 @@ int zcs_cell_add_bucket(struct zcs_cell *c, uint64_t upper_ns, uint64_t n);
  * that end at or below it). For cumulative exports. */
 uint64_t zcs_cell_count_below(const struct zcs_cell *c, uint64_t ns);
 
-/* A valid segment image holding s (its header, its sums in shard 0), which
+/* A valid segment image holding s (its header, shared part, its sums in shard 0), which
  * zcs_parse reads back as s. malloc'd, ZCS_SEGMENT_BYTES long; NULL if out
  * of memory. Baselines are stored this way, so they are checked like
  * segments and refused when the layout changes. */

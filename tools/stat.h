@@ -39,6 +39,17 @@ const char *fmt_si(double v, char *buf, size_t len);
 void fmt_json_str(FILE *f, const char *s);
 /* Is op one of the four that send a message? */
 int is_send_op(unsigned op);
+/* A socket's type as every format names it: "PUSH", ...; "other" for slot 0. */
+const char *socket_type(const struct zcs_snapshot *s, unsigned slot);
+/* A socket as the table heads its rows: "socket 3 PUSH tcp://127.0.0.1:5555
+ * (closed)", or for slot 0 "other (sockets beyond the table of 64: N; calls
+ * on no socket)". */
+const char *fmt_socket(const struct zcs_snapshot *s, unsigned slot, char *buf, size_t len);
+/* Wall-clock ns as "2026-11-26 12:00:01.234" (local time); "-" for 0. */
+const char *fmt_unix_ns(uint64_t unix_ns, char *buf, size_t len);
+/* "pid N (exe): exited, no libzmq calls seen (...): nothing to show", the
+ * whole answer for a process that loaded the shim but never called libzmq. */
+void print_no_calls(FILE *f, const struct zcs_snapshot *s);
 
 /* ---- load.c: a process's snapshot, less its --reset baseline ---- */
 
@@ -65,12 +76,14 @@ int baseline_apply(struct zcs_snapshot *s, uint64_t *since_ns);
 
 /* ---- outputs: n snapshots (n > 1 or all: the --all document) ---- */
 
+/* by: enum zcs_by, how series are keyed (--by size|socket|both). */
 int out_list(FILE *f);
-int out_table(FILE *f, struct zcs_snapshot *const *s, size_t n, const uint64_t *since_ns);
+int out_table(FILE *f, struct zcs_snapshot *const *s, size_t n, const uint64_t *since_ns,
+	      unsigned by);
 int out_json(FILE *f, struct zcs_snapshot *const *s, size_t n, int all,
-	     const uint64_t *since_ns);
-int out_csv(FILE *f, struct zcs_snapshot *const *s, size_t n);
-int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n);
+	     const uint64_t *since_ns, unsigned by);
+int out_csv(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by);
+int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by);
 
 /* ---- outfile.c: write a file whole or not at all ---- */
 

@@ -74,7 +74,7 @@ static void render(FILE *f, const struct zcs_snapshot *delta, const struct zcs_s
 			r->converted += x.cell->count;
 	}
 	for (unsigned op = 0; op < ZCS_NCALL_OPS; op++)
-		failed += delta->sum.failed[op];
+		failed += zcs_failed_op(delta, op);
 
 	const struct zcs_header *h = &now->hdr;
 	char thr[24], when[16], cls[40], m[24], b[24], p50[24], p99[24], conv[16];

@@ -154,13 +154,21 @@ static void pass_on(int sig)
 		kill((pid_t)child_pid, sig);
 }
 
-/* One line on stderr: where the command's segment is, or why there is none. */
-static void report(pid_t pid)
+/* One line on stderr: where the command's segment is, or why there is none
+ * or nothing in it. The shim makes a segment in every process it is loaded
+ * into, so one without calls is the usual sign of a static libzmq. */
+static void report(pid_t pid, const char *cmd)
 {
 	char key[32], err[600];
 	struct zcs_snapshot *s = zcs_snapshot_new();
 	snprintf(key, sizeof key, "%d", (int)pid);
-	if (s && zcs_find(key, s, err, sizeof err) == 0 && s->hdr.pid == pid)
+	int found = s && zcs_find(key, s, err, sizeof err) == 0 && s->hdr.pid == pid;
+	if (found && s->live != ZCS_LIVE_STARTING && !zcs_calls_seen(s))
+		fprintf(stderr,
+			PROG ": %s: no libzmq calls seen (libzmq linked statically, or not used); "
+			"nothing recorded\n",
+			cmd);
+	else if (found)
 		fprintf(stderr, PROG ": pid %d: zcshim-stat %d   (segment %s)\n", (int)pid,
 			(int)pid, s->path);
 	else
@@ -269,6 +277,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s: %s\n", argv[optind], strerror(exec_errno));
 		return exec_errno == ENOENT ? 127 : 126;
 	}
-	report(pid);
+	report(pid, argv[optind]);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

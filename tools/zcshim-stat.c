@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  -c, --csv           a header line, then one row per op x path x size class\n"
 		"  -p, --prometheus    Prometheus text exposition format\n"
 		"  -a, --all           every segment in one document, labelled by pid and exe\n"
+		"  -b, --by KEY        rows by size (default: summed over sockets), by socket\n"
+		"                      (summed over sizes) or by both\n"
 		"  -o, --output FILE   write FILE atomically (temporary file + rename)\n"
 		"      --raw           ignore the --reset baseline: counts since the start\n"
 		"Commands:\n"
@@ -78,7 +80,8 @@ static int set_once(int *slot, int value, int none, const char *what)
 	return 0;
 }
 
-static int show(enum fmt fmt, int all, int raw, const char *key, const char *output)
+static int show(enum fmt fmt, int all, int raw, const char *key, const char *output,
+		unsigned by)
 {
 	struct zcs_snapshot **snaps = NULL;
 	size_t n = 0;
@@ -108,10 +111,10 @@ static int show(enum fmt fmt, int all, int raw, const char *key, const char *out
 	uint64_t *since_all = all ? NULL : &since;
 	int rc;
 	switch (fmt) {
-	case FMT_JSON: rc = out_json(f, snaps, n, all, since_all); break;
-	case FMT_CSV: rc = out_csv(f, snaps, n); break;
-	case FMT_PROM: rc = out_prom(f, snaps, n); break;
-	default: rc = out_table(f, snaps, n, since_all); break;
+	case FMT_JSON: rc = out_json(f, snaps, n, all, since_all, by); break;
+	case FMT_CSV: rc = out_csv(f, snaps, n, by); break;
+	case FMT_PROM: rc = out_prom(f, snaps, n, by); break;
+	default: rc = out_table(f, snaps, n, since_all, by); break;
 	}
 	if (all && !n && fmt == FMT_TABLE)
 		fprintf(f, "(no zcshim segments in %s)\n", zcs_dir());
@@ -129,6 +132,7 @@ int main(int argc, char **argv)
 		{ "csv", no_argument, NULL, 'c' },
 		{ "prometheus", no_argument, NULL, 'p' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "by", required_argument, NULL, 'b' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "watch", no_argument, NULL, 'w' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -143,15 +147,17 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int cmd = -1, fmt = -1, all = 0, raw = 0, c;
-	const char *output = NULL, *interval_arg = NULL;
+	const char *output = NULL, *interval_arg = NULL, *by_arg = NULL;
+	unsigned by = ZCS_BY_SIZE;
 	double interval_s = 1.0;
-	while ((c = getopt_long(argc, argv, "jcpao:wi:rhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jcpab:o:wi:rhV", opts, NULL)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case 'j': bad = set_once(&fmt, FMT_JSON, -1, "--json, --csv, --prometheus"); break;
 		case 'c': bad = set_once(&fmt, FMT_CSV, -1, "--json, --csv, --prometheus"); break;
 		case 'p': bad = set_once(&fmt, FMT_PROM, -1, "--json, --csv, --prometheus"); break;
 		case 'a': all = 1; break;
+		case 'b': by_arg = optarg; break;
 		case 'o': output = optarg; break;
 		case 'w': bad = set_once(&cmd, CMD_WATCH, -1, "one command at a time"); break;
 		case 'i': interval_arg = optarg; break;
@@ -190,6 +196,17 @@ int main(int argc, char **argv)
 			return usage_error("-i '%s': an interval is 0.1 to 3600 seconds",
 					   interval_arg);
 	}
+	if (by_arg) {
+		if (!strcmp(by_arg, "socket"))
+			by = ZCS_BY_SOCKET;
+		else if (!strcmp(by_arg, "both"))
+			by = ZCS_BY_BOTH;
+		else if (strcmp(by_arg, "size") != 0)
+			return usage_error("--by '%s': size, socket or both", by_arg);
+		if (cmd != CMD_SHOW)
+			return usage_error("%s", "--by goes with a dump, not with --watch, "
+						 "--recommend, --compare, --reset or --clean");
+	}
 	if (cmd != CMD_SHOW && (fmt != FMT_TABLE || all || output))
 		return usage_error("%s", "--json, --csv, --prometheus, --all and --output go "
 					 "with a dump, not with --watch, --recommend, --compare, "
@@ -227,7 +244,7 @@ int main(int argc, char **argv)
 						 "PID, NAME or FILE, or --all");
 		return out_list(stdout);
 	}
-	int rc = show(fmt, all, raw, key, output);
+	int rc = show(fmt, all, raw, key, output, by);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		stat_err("writing output: %s", strerror(errno));
 		return 1;

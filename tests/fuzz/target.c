@@ -3,10 +3,13 @@
  * from a segment file. Used by the libFuzzer driver (make fuzz) and by the
  * regression test that replays tests/fuzz/{seeds,regressions}/ in make test.
  *
- * Inputs are small, segments are 3.8 MB: the input is parsed on its own
+ * Inputs are small, segments are 6.4 MB: the input is parsed on its own
  * (short and truncated files), and also laid over the header of an
  * otherwise valid segment image, with its last byte choosing how much of
- * the image the reader "got" (a file truncated while read).
+ * the image the reader "got" (a file truncated while read). What lies
+ * between the header and the last byte goes over table sockets' cell index
+ * entries and rows too, where a wrong number would send the reader
+ * out of bounds.
  */
 #include "target.h"
 
@@ -25,6 +28,7 @@ static void setup(void)
 	template_header.pid = 1;
 	template_header.state = ZCS_STATE_EXITED;
 	template_header.sample_every = 1;
+	template_header.flags = ZCS_F_CALLS_SEEN;
 }
 
 int zcs_fuzz_one(const uint8_t *data, size_t size)
@@ -45,6 +49,17 @@ int zcs_fuzz_one(const uint8_t *data, size_t size)
 	/* 2: the input overlays a valid header; its last byte picks a length */
 	memcpy(image, &template_header, sizeof template_header);
 	memcpy(image, data, size < sizeof template_header ? size : sizeof template_header);
+	struct zcs_shared *sh = (struct zcs_shared *)(image + ZCS_SHARED_OFFSET);
+	memset(sh->cell_index[1], 0, sizeof sh->cell_index[1]);
+	memset(&sh->sockets[1], 0, sizeof sh->sockets[1]);
+	if (size > sizeof template_header + 1) {
+		size_t extra = size - sizeof template_header - 1;
+		const uint8_t *from = data + sizeof template_header;
+		memcpy(sh->cell_index[1], from,
+		       extra < sizeof sh->cell_index[1] ? extra : sizeof sh->cell_index[1]);
+		memcpy(&sh->sockets[1], from,
+		       extra < sizeof sh->sockets[1] ? extra : sizeof sh->sockets[1]);
+	}
 	size_t len = ZCS_SEGMENT_BYTES;
 	if (size > sizeof template_header) {
 		static const size_t cuts[] = { 0, 1, 255, 256, 4096, 4097, 1000000 };
@@ -56,8 +71,11 @@ int zcs_fuzz_one(const uint8_t *data, size_t size)
 		parsed++;
 		/* whatever the header said, the series and quantiles stay in bounds */
 		struct zcs_series x;
-		for (size_t it = 0; zcs_series_next(snap, &it, &x);)
-			(void)zcs_cell_quantile_ns(x.cell, 0.99);
+		for (unsigned by = ZCS_BY_SIZE; by <= ZCS_BY_BOTH; by++)
+			for (size_t it = 0; zcs_series_next_by(snap, by, &it, &x);)
+				(void)zcs_cell_quantile_ns(x.cell, 0.99);
+		for (unsigned slot = 0; slot < ZCS_NSLOTS; slot++)
+			(void)strlen(snap->shared.sockets[slot].endpoints);
 		(void)zcs_messages(snap);
 		(void)strlen(snap->hdr.exe);
 	}

@@ -1,0 +1,66 @@
+/*
+ * mkseeds.c - write the fuzz seeds in tests/fuzz/seeds from this layout,
+ * so a layout change regenerates them rather than leaving them to test a
+ * format nobody writes: `make fuzz-seeds`. Each seed is a header (256 B),
+ * sometimes with one more byte that picks where target.c cuts the image.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zcshim_segment.h"
+
+static void header(struct zcs_header *h, unsigned state)
+{
+	memset(h, 0, sizeof *h);
+	zcs_header_init_layout(h);
+	h->state = state;
+	h->pid = 123;
+	h->start_ticks = 1;
+	h->start_unix_ns = 2;
+	h->threshold_bytes = 65536;
+	h->mode = ZCS_MODE_CONVERT;
+	h->sample_every = 1;
+	h->tsc_hz = 2400000000u;
+	h->clock = ZCS_CLOCK_TSC;
+	h->libzmq_version = 40304;
+	h->flags = ZCS_F_LAYOUT_KNOWN | ZCS_F_CALLS_SEEN;
+	snprintf(h->exe, sizeof h->exe, "app");
+}
+
+static void seed(const char *dir, const char *name, const void *bytes, size_t len, int cut)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(bytes, 1, len, f) != len || (cut >= 0 && fputc(cut, f) == EOF) ||
+	    fclose(f) != 0) {
+		fprintf(stderr, "mkseeds: %s: cannot write\n", path);
+		exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : "tests/fuzz/seeds";
+	struct zcs_header h;
+	header(&h, ZCS_STATE_EXITED);
+	seed(dir, "valid-header", &h, sizeof h, -1);
+	seed(dir, "valid-header-cut-at-4097", &h, sizeof h, 5); /* cuts[5] */
+	header(&h, ZCS_STATE_EXITED);
+	h.flags = ZCS_F_LAYOUT_KNOWN; /* no calls: the shards are not read */
+	seed(dir, "no-calls-seen", &h, sizeof h, 6);            /* cuts[6]: 1000000 */
+	header(&h, ZCS_STATE_RUNNING);
+	seed(dir, "running", &h, sizeof h, 6);
+	header(&h, ZCS_STATE_EXITED);
+	h.shards_offset = ZCS_SEGMENT_BYTES - 8;
+	seed(dir, "shards-outside", &h, sizeof h, -1);
+	header(&h, ZCS_STATE_EXITED);
+	h.shared_offset = ZCS_SHARDS_OFFSET;
+	seed(dir, "shared-outside", &h, sizeof h, -1);
+	header(&h, ZCS_STATE_EXITED);
+	h.layout_version = ZCS_LAYOUT_VERSION + 1; /* a version this reader does not know */
+	seed(dir, "version-3", &h, sizeof h, -1);
+	seed(dir, "name", "zcshim.123.456.7", 16, -1);
+	return 0;
+}
