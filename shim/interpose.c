@@ -128,6 +128,7 @@ static void init(void)
 __attribute__((constructor)) static void at_load(void)
 {
 	int saved = errno;
+	zcs_warn_init();
 	zcs_config_load(&cfg, env, warn, sizeof warn);
 	if (cfg.mode != ZCS_MODE_OFF)
 		zcs_segment_open(&cfg);

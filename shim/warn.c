@@ -18,8 +18,12 @@ static struct stat stderr_at_start; /* st_ino 0: fd 2 was not open */
 /* A daemon may close fd 2, and the number may come back as a socket: a line
  * written there would corrupt someone's stream. Only the stderr the process
  * started with gets our line. */
-__attribute__((constructor)) static void remember_stderr(void)
+void zcs_warn_init(void)
 {
+	static int done;
+	if (done)
+		return;
+	done = 1;
 	int saved = errno;
 	if (fstat(STDERR_FILENO, &stderr_at_start) != 0)
 		stderr_at_start.st_ino = 0;

@@ -142,7 +142,8 @@ struct zcs_shard {
 	uint64_t failed[ZCS_NSLOTS][ZCS_NCALL_OPS][ZCS_NERRS]; /* calls that returned -1 */
 	uint64_t ffn_thread[ZCS_NFFN_THREADS];   /* sampled zero-copy ffn runs, by thread kind */
 	uint64_t reserved[4];
-	struct zcs_cell cell[ZCS_NCELLS];        /* numbered by zcs_shared.cell_index */
+	struct zcs_cell cell[ZCS_NCELLS] __attribute__((aligned(64)));
+	                                         /* numbered by zcs_shared.cell_index */
 } __attribute__((aligned(64)));
 
 /* One row of the socket table. Written off the hot path (zmq_socket,

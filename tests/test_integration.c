@@ -405,7 +405,11 @@ Test(shim, no_room_for_a_segment_still_converts_and_warns_once)
 	cr_assert(nl && nl[1] == '\0', "more than one line: %s", proc.err);
 	char pid[32], err[512];
 	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
-	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1);
+	/* the shell's own segment, made before its ulimit, may be there: empty */
+	int found = zcs_find(pid, snap, err, sizeof err) == 0;
+	if (found)
+		unlink(snap->path);
+	cr_assert(!found || !zcs_calls_seen(snap), "zcapp made a segment anyway");
 }
 
 Test(shim, finished_segments_are_kept_to_a_bound)
@@ -426,19 +430,22 @@ Test(shim, finished_segments_are_kept_to_a_bound)
 	unlink(snap->path);
 	cr_assert(!first_left, "the oldest of 12 finished segments is still there");
 	struct zcs_name *names;
-	size_t n, mine = 0;
+	size_t n, mine[2] = { 0, 0 }; /* [1]: no libzmq call seen, kept apart */
 	cr_assert_eq(zcs_list(&names, &n, err, sizeof err), 0);
 	for (size_t i = 0; i < n; i++) {
 		char stat_path[64];
 		snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", names[i].pid);
-		mine += zcs_proc_start_ticks(stat_path) != names[i].start_ticks;
+		if (zcs_proc_start_ticks(stat_path) != names[i].start_ticks &&
+		    zcs_read(names[i].path, snap, err, sizeof err) == 0)
+			mine[!zcs_calls_seen(snap)]++;
 	}
 	for (size_t i = 0; i < n; i++) /* tidy up what this test left */
 		for (int k = 0; k < 12; k++)
 			if (names[i].pid == pids[k])
 				unlink(names[i].path);
 	free(names);
-	cr_assert_leq(mine, 8 + 2, "%zu finished segments left", mine); /* + other tests' */
+	cr_assert_leq(mine[0], 8 + 2, "%zu finished segments left", mine[0]); /* + other tests' */
+	cr_assert_leq(mine[1], 8 + 2, "%zu finished empty segments left", mine[1]);
 }
 
 Test(shim, keep_0_removes_the_segment_at_exit)
@@ -448,7 +455,11 @@ Test(shim, keep_0_removes_the_segment_at_exit)
 	run_app(env, argv);
 	char pid[32], err[512];
 	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
-	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1);
+	/* the shell's own segment, made before its ulimit, may be there: empty */
+	int found = zcs_find(pid, snap, err, sizeof err) == 0;
+	if (found)
+		unlink(snap->path);
+	cr_assert(!found || !zcs_calls_seen(snap), "zcapp made a segment anyway");
 }
 
 Test(shim, bad_settings_give_one_warning_line_and_defaults)
@@ -527,14 +538,16 @@ Test(shim, libzmq_called_through_dlsym_is_not_harmed)
 {
 	/* the app bypasses the shim; libzmq's own PLT call from zmq_send_const
 	 * still lands in it, with libzmq out of the global scope, and is told
-	 * apart as libzmq's: nothing recorded, so no segment */
+	 * apart as libzmq's: nothing recorded */
 	const char *argv[] = { "zcdlopen", "direct", NULL };
 	run_app(NULL, argv);
 	cr_assert_str_eq(proc.out, "ok\n");
 	cr_assert_str_empty(proc.err);
-	char pid[32], err[512];
-	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
-	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1, "libzmq's own call recorded");
+	read_segment();
+	cr_assert_eq(zcs_messages(snap), 0, "libzmq's own call recorded");
+	struct zcs_series x;
+	size_t it = 0;
+	cr_assert_not(zcs_series_next(snap, &it, &x), "libzmq's own call recorded");
 }
 
 Test(shim, a_first_call_racing_a_constructor_inside_dlopen_does_not_deadlock)
@@ -713,7 +726,7 @@ Test(stat, dumps_json)
 	app_segment(pid, sizeof pid);
 	cr_assert_eq(stat_run("--json", pid, NULL), 0, "%s", proc.err);
 	char want[64];
-	snprintf(want, sizeof want, "{\"version\":1,\"pid\":%s,", pid);
+	snprintf(want, sizeof want, "{\"version\":2,\"pid\":%s,", pid);
 	cr_assert_eq(strncmp(proc.out, want, strlen(want)), 0, "%s", proc.out);
 	cr_assert_not_null(strstr(proc.out, "\"exe\":\"zcapp\""));
 	cr_assert_not_null(strstr(proc.out, "\"state\":\"exited\""));

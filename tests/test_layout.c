@@ -39,19 +39,22 @@ Test(layout, version_2_header_offsets)
 
 Test(layout, version_2_shared_part)
 {
-	cr_assert_eq(sizeof(struct zcs_inflight), 64);
+	cr_assert_eq(sizeof(struct zcs_gauge_line), 64, "one cache line per shard and side");
+	cr_assert_eq(offsetof(struct zcs_inflight, released), ZCS_NSHARDS * 64);
+	cr_assert_eq(offsetof(struct zcs_inflight, peak_buffers), 2 * ZCS_NSHARDS * 64);
+	cr_assert_eq(sizeof(struct zcs_inflight), 576);
 	cr_assert_eq(offsetof(struct zcs_shared, inflight), 0);
-	cr_assert_eq(offsetof(struct zcs_shared, start_clock_ticks), 64);
-	cr_assert_eq(offsetof(struct zcs_shared, sockets_seen), 72);
-	cr_assert_eq(offsetof(struct zcs_shared, cells_used), 76);
-	cr_assert_eq(offsetof(struct zcs_shared, cells_short), 80);
-	cr_assert_eq(offsetof(struct zcs_shared, sockets), 128);
+	cr_assert_eq(offsetof(struct zcs_shared, start_clock_ticks), 576);
+	cr_assert_eq(offsetof(struct zcs_shared, sockets_seen), 584);
+	cr_assert_eq(offsetof(struct zcs_shared, cells_used), 588);
+	cr_assert_eq(offsetof(struct zcs_shared, cells_short), 592);
+	cr_assert_eq(offsetof(struct zcs_shared, sockets), 640);
 	cr_assert_eq(sizeof(struct zcs_socket), 248);
 	cr_assert_eq(offsetof(struct zcs_socket, type), 8);
 	cr_assert_eq(offsetof(struct zcs_socket, opened_unix_ns), 16);
 	cr_assert_eq(offsetof(struct zcs_socket, endpoints), 32);
-	cr_assert_eq(offsetof(struct zcs_shared, cell_index), 16248);
-	cr_assert_eq(sizeof(struct zcs_shared), 121856);
+	cr_assert_eq(offsetof(struct zcs_shared, cell_index), 16760);
+	cr_assert_eq(sizeof(struct zcs_shared), 122368);
 	cr_assert_eq(ZCS_SHARED_OFFSET, 4096);
 	cr_assert_eq(ZCS_NSLOTS, 65);
 	cr_assert_eq(ZCS_NCELLS, 1325);
@@ -67,8 +70,8 @@ Test(layout, version_2_shard_and_segment_sizes)
 	cr_assert_eq(sizeof(struct zcs_cell), (3 + ZCS_NBUCKETS) * 8);
 	cr_assert_eq(offsetof(struct zcs_shard, failed), 0);
 	cr_assert_eq(offsetof(struct zcs_shard, ffn_thread), 13000);
-	cr_assert_eq(offsetof(struct zcs_shard, cell), 13064);
-	cr_assert_eq(sizeof(struct zcs_shard), 1571264); /* cells + tail pad to 64 */
+	cr_assert_eq(offsetof(struct zcs_shard, cell), 13120, "cells start on a cache line");
+	cr_assert_eq(sizeof(struct zcs_shard), 1571328); /* cells + tail pad to 64 */
 	cr_assert_eq(ZCS_NOPS, 7);
 	cr_assert_eq(ZCS_NPATHS, 4);
 	cr_assert_eq(ZCS_NSIZES, 29);
@@ -79,7 +82,7 @@ Test(layout, version_2_shard_and_segment_sizes)
 	cr_assert_geq(ZCS_SHARDS_OFFSET, ZCS_SHARED_OFFSET + sizeof(struct zcs_shared));
 	cr_assert_eq(ZCS_SHARDS_OFFSET % 4096, 0, "shards start on a page");
 	cr_assert_eq(sizeof(struct zcs_shard) % 64, 0, "shards do not share cache lines");
-	cr_assert_eq(ZCS_SEGMENT_BYTES, 6412032);
+	cr_assert_eq(ZCS_SEGMENT_BYTES, 6412288);
 	cr_assert_eq(ZCS_SEGMENT_BYTES, ZCS_SHARDS_OFFSET + 4 * sizeof(struct zcs_shard));
 }
 

@@ -51,8 +51,10 @@ static void three_sockets(void)
 	struct zcs_shared *sd = seg_shared(img);
 	sd->sockets_seen = 66;
 	sd->cells_short = 4;
-	sd->inflight.buffers = 3;
-	sd->inflight.bytes = 3145728;
+	sd->inflight.handed[1].buffers = 5; /* 5 handed over, 2 released elsewhere: 3 */
+	sd->inflight.handed[1].bytes = 5242880;
+	sd->inflight.released[2].buffers = 2;
+	sd->inflight.released[2].bytes = 2097152;
 	sd->inflight.peak_buffers = 17;
 	sd->inflight.peak_buffers_ticks = sd->start_clock_ticks + 1500000000ull; /* +1.5 s */
 	sd->inflight.peak_bytes = 17825792;

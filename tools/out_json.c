@@ -96,12 +96,14 @@ static void sockets_arr(FILE *f, const struct zcs_snapshot *s)
 static void inflight_obj(FILE *f, const struct zcs_snapshot *s)
 {
 	const struct zcs_inflight *g = &s->shared.inflight;
+	uint64_t buffers, bytes;
+	zcs_inflight_now(s, &buffers, &bytes);
 	fprintf(f,
 		",\"inflight\":{\"buffers\":%" PRIu64 ",\"bytes\":%" PRIu64
 		",\"peak_buffers\":%" PRIu64 ",\"peak_buffers_unix_ns\":%" PRIu64
 		",\"peak_bytes\":%" PRIu64 ",\"peak_bytes_unix_ns\":%" PRIu64
 		",\"untracked\":%" PRIu64 "}",
-		g->buffers, g->bytes, g->peak_buffers, zcs_ticks_unix_ns(s, g->peak_buffers_ticks),
+		buffers, bytes, g->peak_buffers, zcs_ticks_unix_ns(s, g->peak_buffers_ticks),
 		g->peak_bytes, zcs_ticks_unix_ns(s, g->peak_bytes_ticks), g->untracked);
 }
 

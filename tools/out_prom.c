@@ -214,30 +214,44 @@ static void sockets(FILE *f, struct zcs_snapshot *const *s, size_t n)
 		    calls_seen);
 }
 
-/* One gauge per field of the in-flight record, peaks' times included. */
+/* The in-flight gauge, its peaks and their times. */
+enum { NOW_BUFFERS, NOW_BYTES, PEAK_BUFFERS, PEAK_BUFFERS_AT, PEAK_BYTES, PEAK_BYTES_AT };
+
+static uint64_t inflight_field(const struct zcs_snapshot *s, int k)
+{
+	const struct zcs_inflight *g = &s->shared.inflight;
+	uint64_t now[2];
+	zcs_inflight_now(s, &now[0], &now[1]);
+	switch (k) {
+	case NOW_BUFFERS: return now[0];
+	case NOW_BYTES: return now[1];
+	case PEAK_BUFFERS: return g->peak_buffers;
+	case PEAK_BUFFERS_AT: return g->peak_buffers_ticks;
+	case PEAK_BYTES: return g->peak_bytes;
+	default: return g->peak_bytes_ticks;
+	}
+}
+
 static void inflight(FILE *f, struct zcs_snapshot *const *s, size_t n)
 {
-	static const struct { const char *name, *help; size_t off; int time; } g[] = {
+	static const struct { const char *name, *help; int field, time; } g[] = {
 		{ "zcshim_inflight_buffers", "Zero-copy buffers libzmq holds now (ffn not run yet).",
-		  offsetof(struct zcs_inflight, buffers), 0 },
-		{ "zcshim_inflight_bytes", "Bytes of those buffers.",
-		  offsetof(struct zcs_inflight, bytes), 0 },
+		  NOW_BUFFERS, 0 },
+		{ "zcshim_inflight_bytes", "Bytes of those buffers.", NOW_BYTES, 0 },
 		{ "zcshim_inflight_peak_buffers", "Most zero-copy buffers held at once.",
-		  offsetof(struct zcs_inflight, peak_buffers), 0 },
+		  PEAK_BUFFERS, 0 },
 		{ "zcshim_inflight_peak_buffers_timestamp_seconds", "When that peak was reached.",
-		  offsetof(struct zcs_inflight, peak_buffers_ticks), 1 },
-		{ "zcshim_inflight_peak_bytes", "Most zero-copy bytes held at once.",
-		  offsetof(struct zcs_inflight, peak_bytes), 0 },
+		  PEAK_BUFFERS_AT, 1 },
+		{ "zcshim_inflight_peak_bytes", "Most zero-copy bytes held at once.", PEAK_BYTES, 0 },
 		{ "zcshim_inflight_peak_bytes_timestamp_seconds", "When that peak was reached.",
-		  offsetof(struct zcs_inflight, peak_bytes_ticks), 1 },
+		  PEAK_BYTES_AT, 1 },
 	};
 	for (size_t k = 0; k < sizeof g / sizeof g[0]; k++) {
 		family(f, g[k].name, "gauge", g[k].help);
 		for (size_t i = 0; i < n; i++) {
 			if (shadowed(s, n, i))
 				continue;
-			uint64_t v;
-			memcpy(&v, (const char *)&s[i]->shared.inflight + g[k].off, sizeof v);
+			uint64_t v = inflight_field(s[i], g[k].field);
 			fprintf(f, "%s{", g[k].name);
 			proc_labels(f, s[i]);
 			if (g[k].time)

@@ -110,13 +110,15 @@ static void inflight_lines(FILE *f, const struct zcs_snapshot *s)
 {
 	const struct zcs_inflight *g = &s->shared.inflight;
 	char a[40], b[40];
-	if (!g->peak_buffers && !g->buffers)
+	uint64_t buffers, bytes;
+	zcs_inflight_now(s, &buffers, &bytes);
+	if (!g->peak_buffers && !buffers)
 		fprintf(f, "zero-copy in flight: none so far\n");
 	else
 		fprintf(f,
 			"zero-copy in flight now: %" PRIu64 " buffers, %" PRIu64 " bytes\n"
 			"peak in flight: %" PRIu64 " buffers at %s, %" PRIu64 " bytes at %s\n",
-			g->buffers, g->bytes, g->peak_buffers,
+			buffers, bytes, g->peak_buffers,
 			fmt_unix_ns(zcs_ticks_unix_ns(s, g->peak_buffers_ticks), a, sizeof a),
 			g->peak_bytes, fmt_unix_ns(zcs_ticks_unix_ns(s, g->peak_bytes_ticks), b, sizeof b));
 	if (g->untracked)

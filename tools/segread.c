@@ -595,3 +595,19 @@ unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len)
 	*len = ZCS_SEGMENT_BYTES;
 	return img;
 }
+
+void zcs_inflight_now(const struct zcs_snapshot *s, uint64_t *buffers, uint64_t *bytes)
+{
+	const struct zcs_inflight *g = &s->shared.inflight;
+	uint64_t handed[2] = { 0, 0 }, released[2] = { 0, 0 };
+	for (unsigned i = 0; i < ZCS_NSHARDS; i++) {
+		handed[0] += g->handed[i].buffers;
+		handed[1] += g->handed[i].bytes;
+		released[0] += g->released[i].buffers;
+		released[1] += g->released[i].bytes;
+	}
+	/* read while buffers came and went: a release may be seen without its
+	 * handing over, never the other way round for long */
+	*buffers = handed[0] > released[0] ? handed[0] - released[0] : 0;
+	*bytes = handed[1] > released[1] ? handed[1] - released[1] : 0;
+}

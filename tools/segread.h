@@ -145,6 +145,10 @@ uint64_t zcs_failed_op(const struct zcs_snapshot *s, unsigned op);
  * a value that cannot be placed (before the segment, no clock rate). */
 uint64_t zcs_ticks_unix_ns(const struct zcs_snapshot *s, uint64_t ticks);
 
+/* Zero-copy buffers and bytes in flight when the snapshot was taken: every
+ * shard's handed minus every shard's released (zcshim_segment.h). */
+void zcs_inflight_now(const struct zcs_snapshot *s, uint64_t *buffers, uint64_t *bytes);
+
 /* Messages sent: successful calls of the four send operations. */
 uint64_t zcs_messages(const struct zcs_snapshot *s);
 
