@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zmq.h> /* socket type numbers */
 
 #include "histo.h"
 #include "procstart.h"
@@ -674,6 +675,169 @@ Test(shim, a_full_dev_shm_costs_the_app_nothing)
 Test(shim, a_read_only_dev_shm_costs_the_app_nothing)
 {
 	shm_trouble("ro", "Read-only file system");
+}
+
+
+/* ------------------------------------------------- per socket, in flight */
+
+TestSuite(persocket, .init = setup, .fini = teardown, .timeout = 120);
+
+/* The value of key=... in the app's output, as a string. */
+static const char *out_word(const char *key, char *buf, size_t len)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "%s=", key);
+	const char *p = strstr(proc.out, pat);
+	cr_assert_not_null(p, "no %s in: %s", key, proc.out);
+	p += strlen(pat);
+	size_t n = strcspn(p, " \n");
+	cr_assert_lt(n, len);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The table slot of the socket of this type and endpoint; fails if none. */
+static unsigned slot_of(int type, const char *endpoint)
+{
+	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
+		const struct zcs_socket *row = &snap->shared.sockets[slot];
+		if (row->state != ZCS_SOCK_FREE && row->type == type &&
+		    strstr(row->endpoints, endpoint))
+			return slot;
+	}
+	cr_assert_fail("no %s socket at %s", zcs_socket_type_name(type), endpoint);
+	return 0;
+}
+
+/* Successful calls of op on path through slot, every size. */
+static uint64_t slot_count(unsigned slot, unsigned op, unsigned path)
+{
+	uint64_t n = 0;
+	for (unsigned k = 0; k < ZCS_NSIZES; k++) {
+		const struct zcs_cell *c = zcs_cell_at(snap, slot, op, path, k);
+		n += c ? c->count : 0;
+	}
+	return n;
+}
+
+static void two_sockets(const char *transport)
+{
+	const char *env[] = { "ZCSHIM_MODE=profile", NULL };
+	const char *argv[] = { "zcapp", "sockets", "--transport", transport, "--count", "40",
+			       "--sizes", "100,70000", NULL };
+	run_app(env, argv);
+	char push_ep[256], pub_ep[256];
+	out_word("push_ep", push_ep, sizeof push_ep);
+	out_word("pub_ep", pub_ep, sizeof pub_ep);
+	read_segment();
+	unsigned push = slot_of(ZMQ_PUSH, push_ep), pub = slot_of(ZMQ_PUB, pub_ep);
+	cr_assert_neq(push, pub);
+	cr_assert_eq(slot_count(push, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY), 80);
+	cr_assert_eq(slot_count(push, ZCS_OP_SEND, ZCS_PATH_COPY), 0);
+	cr_assert_eq(slot_count(pub, ZCS_OP_SEND, ZCS_PATH_COPY), 80, "the PUB's copies");
+	cr_assert_eq(slot_count(pub, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY), 0);
+	/* the PUB was closed before the app ended: marked, its figures kept */
+	cr_assert_eq(snap->shared.sockets[pub].state, ZCS_SOCK_CLOSED);
+	cr_assert_neq(snap->shared.sockets[pub].closed_unix_ns, 0);
+	/* the PULL that received is in the table too, having sent nothing */
+	slot_of(ZMQ_PULL, push_ep);
+	cr_assert_eq(slot_count(ZCS_SLOT_OTHER, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY), 0,
+		     "sends on known sockets went to other");
+	/* held buffers are counted under the socket they were sent on */
+	cr_assert_eq(slot_count(push, ZCS_OP_HOLD, ZCS_PATH_ZEROCOPY), 80);
+	cr_assert_eq(zcs_messages(snap), 160);
+}
+
+Test(persocket, two_sockets_of_two_types_get_their_own_rows_inproc) { two_sockets("inproc"); }
+Test(persocket, two_sockets_of_two_types_get_their_own_rows_tcp) { two_sockets("tcp"); }
+
+Test(persocket, sockets_beyond_the_table_are_counted_under_other)
+{
+	const char *argv[] = { "zcapp", "many", "--count", "100", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_eq(snap->shared.sockets_seen, 100);
+	cr_assert_eq(zcs_sockets_beyond(snap), 100 - ZCS_NSOCKETS);
+	uint64_t in_table = 0;
+	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
+		cr_assert_eq(snap->shared.sockets[slot].type, ZMQ_PUB);
+		cr_assert_eq(snap->shared.sockets[slot].state, ZCS_SOCK_CLOSED);
+		in_table += slot_count(slot, ZCS_OP_SEND, ZCS_PATH_COPY);
+	}
+	cr_assert_eq(in_table, ZCS_NSOCKETS, "one send per table socket");
+	cr_assert_eq(slot_count(ZCS_SLOT_OTHER, ZCS_OP_SEND, ZCS_PATH_COPY), 100 - ZCS_NSOCKETS);
+	cr_assert_eq(zcs_messages(snap), 100, "no send goes uncounted");
+}
+
+Test(persocket, in_flight_peak_is_the_backlog_and_the_gauge_returns_to_zero)
+{
+	const char *env[] = { "ZCSHIM_MODE=profile", "ZCSHIM_SAMPLE=16", NULL };
+	const char *argv[] = { "zcapp", "backlog", "--count", "500", "--sizes", "1000", NULL };
+	run_app(env, argv);
+	cr_assert_eq(zc_out_value(&proc, "all_queued"), 1, "the backlog was not held");
+	read_segment();
+	/* exact, though only 1 call in 16 is timed */
+	cr_assert_eq(snap->shared.inflight.peak_buffers, 500);
+	cr_assert_eq(snap->shared.inflight.peak_bytes, 500 * 1000);
+	cr_assert_neq(zcs_ticks_unix_ns(snap, snap->shared.inflight.peak_buffers_ticks), 0);
+	uint64_t buffers, bytes;
+	zcs_inflight_now(snap, &buffers, &bytes);
+	cr_assert_eq(buffers, 0, "every ffn ran: nothing in flight");
+	cr_assert_eq(bytes, 0);
+	cr_assert_eq(snap->shared.inflight.untracked, 0);
+}
+
+Test(persocket, a_full_hwm_is_counted_as_eagain_on_its_socket)
+{
+	const char *argv[] = { "zcapp", "eagain", "--sizes", "10,100,100000", NULL };
+	run_app(NULL, argv);
+	cr_assert_eq(zc_out_value(&proc, "eagain_intact"), 3, "message not intact");
+	read_segment();
+	/* one PUSH per size, each failing once with EAGAIN, then sending once */
+	unsigned sockets = 0;
+	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
+		if (snap->shared.sockets[slot].type != ZMQ_PUSH ||
+		    snap->shared.sockets[slot].state == ZCS_SOCK_FREE)
+			continue;
+		sockets++;
+		cr_assert_eq(snap->sum.failed[slot][ZCS_OP_MSG_SEND][ZCS_ERR_EAGAIN], 1);
+		for (unsigned e = 0; e < ZCS_NERRS; e++)
+			if (e != ZCS_ERR_EAGAIN)
+				cr_assert_eq(snap->sum.failed[slot][ZCS_OP_MSG_SEND][e], 0);
+	}
+	cr_assert_eq(sockets, 3);
+	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 3);
+}
+
+static void ffn_thread_kind(const char *transport, unsigned kind)
+{
+	const char *env[] = { "ZCSHIM_MODE=profile", NULL };
+	const char *argv[] = { "zcapp", "pushpull", "--transport", transport, "--sizes", "1000",
+			       "--count", "200", NULL };
+	run_app(env, argv);
+	read_segment();
+	cr_assert_eq(ffn_threads(), 200);
+	cr_assert_eq(snap->sum.ffn_thread[kind], 200, "%s: own %llu in_send %llu io %llu other %llu",
+		     transport, (unsigned long long)snap->sum.ffn_thread[ZCS_FFN_OWN],
+		     (unsigned long long)snap->sum.ffn_thread[ZCS_FFN_IN_SEND],
+		     (unsigned long long)snap->sum.ffn_thread[ZCS_FFN_IO],
+		     (unsigned long long)snap->sum.ffn_thread[ZCS_FFN_OTHER]);
+}
+
+/* inproc hands the message itself to the receiver, whose read frees it;
+ * tcp's IO thread frees it once written */
+Test(persocket, ffn_runs_on_the_receivers_thread_inproc) { ffn_thread_kind("inproc", ZCS_FFN_OTHER); }
+Test(persocket, ffn_runs_on_libzmqs_io_thread_tcp) { ffn_thread_kind("tcp", ZCS_FFN_IO); }
+
+Test(persocket, a_program_that_never_calls_libzmq_is_said_to)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	run_app(NULL, argv);
+	read_segment();
+	cr_assert_not(zcs_calls_seen(snap));
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
+	cr_assert_str_eq(snap->hdr.exe, "true");
 }
 
 /* ------------------------------------------------------- zcshim-stat */
