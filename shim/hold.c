@@ -279,7 +279,7 @@ static __attribute__((noinline)) void trampoline_sampled(void *data, struct zcs_
 	zmq_free_fn *ffn = h->ffn;
 	void *app_hint = h->hint;
 	uint64_t bytes = h->bytes;
-	unsigned slot = h->slot;
+	unsigned slot = __atomic_load_n(&h->slot, __ATOMIC_RELAXED);
 	int ours = h->epoch == epoch;
 	unsigned path = __atomic_load_n(&h->converted, __ATOMIC_RELAXED) ? ZCS_PATH_CONVERTED
 									  : ZCS_PATH_ZEROCOPY;

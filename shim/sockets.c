@@ -40,8 +40,8 @@ static struct zcs_socket *row(unsigned slot)
 /* Seqlock: odd while the row changes (zcshim_segment.h). */
 static void row_begin(struct zcs_socket *r)
 {
-	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	/* acquire: the row's stores below cannot move above the odd seq */
+	__atomic_fetch_add(&r->seq, 1, __ATOMIC_ACQ_REL);
 }
 
 static void row_end(struct zcs_socket *r)
