@@ -27,7 +27,7 @@ static struct {
 	int key_ok;
 } depot = { .lock = PTHREAD_MUTEX_INITIALIZER, .key_once = PTHREAD_ONCE_INIT };
 
-static uint8_t epoch;
+uint8_t zcs_hold_epoch;
 static uint32_t next_thread_id;
 
 static void give_back(void *unused);
@@ -85,54 +85,43 @@ static struct zcs_hold *depot_pop(unsigned *n)
 	return first;
 }
 
-struct zcs_hold *zcs_hold_get(void)
+struct zcs_hold *zcs_hold_refill(void)
 {
-	struct zcs_hold *h = zcs_tls.hold_free;
-	if (__builtin_expect(!h, 0)) {
-		unsigned n = ZCS_HOLD_BATCH;
-		if (zcs_tls.hold_full) {
-			h = zcs_tls.hold_full;
-			zcs_tls.hold_full = NULL;
-		} else {
-			int saved = errno;
-			if (!zcs_tls.hold_key_set)
-				note_thread();
-			pthread_mutex_lock(&depot.lock);
-			h = depot_pop(&n);
-			pthread_mutex_unlock(&depot.lock);
-			errno = saved;
-			if (!h)
-				return NULL;
-		}
-		zcs_tls.hold_nfree = n;
-	}
-	zcs_tls.hold_free = h->next;
-	zcs_tls.hold_nfree--;
-	h->slot = ZCS_SLOT_OTHER;
-	h->converted = 0;
-	h->epoch = epoch;
-	return h;
-}
-
-void zcs_hold_put(struct zcs_hold *h)
-{
-	if (__builtin_expect(zcs_tls.hold_nfree >= ZCS_HOLD_BATCH, 0)) {
+	struct zcs_hold *h;
+	unsigned n = ZCS_HOLD_BATCH;
+	if (zcs_tls.hold_full) {
+		h = zcs_tls.hold_full;
+		zcs_tls.hold_full = NULL;
+	} else {
 		int saved = errno;
 		if (!zcs_tls.hold_key_set)
 			note_thread();
-		if (zcs_tls.hold_full) {
-			pthread_mutex_lock(&depot.lock);
-			depot_push(zcs_tls.hold_full, ZCS_HOLD_BATCH);
-			pthread_mutex_unlock(&depot.lock);
-		}
-		zcs_tls.hold_full = zcs_tls.hold_free;
-		zcs_tls.hold_free = NULL;
-		zcs_tls.hold_nfree = 0;
+		pthread_mutex_lock(&depot.lock);
+		h = depot_pop(&n);
+		pthread_mutex_unlock(&depot.lock);
 		errno = saved;
+		if (!h)
+			return NULL;
 	}
-	h->next = zcs_tls.hold_free;
 	zcs_tls.hold_free = h;
-	zcs_tls.hold_nfree++;
+	zcs_tls.hold_nfree = n;
+	return h;
+}
+
+void zcs_hold_spill(void)
+{
+	int saved = errno;
+	if (!zcs_tls.hold_key_set)
+		note_thread();
+	if (zcs_tls.hold_full) {
+		pthread_mutex_lock(&depot.lock);
+		depot_push(zcs_tls.hold_full, ZCS_HOLD_BATCH);
+		pthread_mutex_unlock(&depot.lock);
+	}
+	zcs_tls.hold_full = zcs_tls.hold_free;
+	zcs_tls.hold_free = NULL;
+	zcs_tls.hold_nfree = 0;
+	errno = saved;
 }
 
 static void give_back(void *unused)
@@ -152,7 +141,7 @@ static void give_back(void *unused)
 void zcs_hold_after_fork(void)
 {
 	pthread_mutex_init(&depot.lock, NULL);
-	epoch++;
+	zcs_hold_epoch++;
 }
 
 /* ------------------------------------------------------------ the gauge */
@@ -198,7 +187,7 @@ void zcs_hold_started(struct zcs_hold *h)
 	struct zcs_shard *s = zcs_shard();
 	if (!s)
 		return;
-	struct zcs_inflight *g = &zcs_shared_part->inflight;
+	struct zcs_inflight *g = &zcs_tls.shared->inflight;
 	unsigned mine = zcs_tls.shard_no;
 	int own = zcs_tls.owned;
 	zcs_add(&g->handed[mine].buffers, 1, own);
@@ -230,7 +219,7 @@ static void released(uint64_t bytes)
 	struct zcs_shard *s = zcs_shard();
 	if (!s)
 		return;
-	struct zcs_gauge_line *line = &zcs_shared_part->inflight.released[zcs_tls.shard_no];
+	struct zcs_gauge_line *line = &zcs_tls.shared->inflight.released[zcs_tls.shard_no];
 	zcs_add(&line->buffers, 1, zcs_tls.owned);
 	zcs_add(&line->bytes, bytes, zcs_tls.owned);
 }
@@ -280,7 +269,7 @@ static __attribute__((noinline)) void trampoline_sampled(void *data, struct zcs_
 	void *app_hint = h->hint;
 	uint64_t bytes = h->bytes;
 	unsigned slot = __atomic_load_n(&h->slot, __ATOMIC_RELAXED);
-	int ours = h->epoch == epoch;
+	int ours = h->epoch == zcs_hold_epoch;
 	unsigned path = __atomic_load_n(&h->converted, __ATOMIC_RELAXED) ? ZCS_PATH_CONVERTED
 									  : ZCS_PATH_ZEROCOPY;
 	uint32_t thread_id = h->thread_id;
@@ -315,7 +304,7 @@ void zcs_hold_trampoline(void *data, void *hint)
 {
 	struct zcs_hold *h = hint;
 	zcs_handoff_recv(h); /* first: it also orders the shim's init before us */
-	if (h->t0_ticks || h->epoch != epoch)
+	if (h->t0_ticks || h->epoch != zcs_hold_epoch)
 		return trampoline_sampled(data, h);
 	zmq_free_fn *ffn = h->ffn;
 	void *app_hint = h->hint;

@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <zmq.h>
 
+#include "record.h"
+
 #define ZCS_HOLD_BATCH      64     /* records a magazine holds */
 #define ZCS_HOLD_CHUNK      4096   /* records per mmap'ed chunk (256 KiB) */
 #define ZCS_HOLD_MAX_CHUNKS 256    /* 1M buffers in flight can be followed */
@@ -55,10 +57,35 @@ void __tsan_release(void *addr);
 #define zcs_handoff_recv(p) do { (void)(p); } while (0)
 #endif
 
+/* Slow paths of the two below, once per ZCS_HOLD_BATCH records: trade
+ * magazines with the depot (hold.c). */
+struct zcs_hold *zcs_hold_refill(void);
+void zcs_hold_spill(void);
+extern uint8_t zcs_hold_epoch;
+
 /* A record for a buffer about to be handed to libzmq, or NULL. */
-struct zcs_hold *zcs_hold_get(void);
-/* Give back a record whose init_data failed. */
-void zcs_hold_put(struct zcs_hold *h);
+static inline struct zcs_hold *zcs_hold_get(void)
+{
+	struct zcs_hold *h = zcs_tls.hold_free;
+	if (__builtin_expect(!h, 0) && !(h = zcs_hold_refill()))
+		return NULL;
+	zcs_tls.hold_free = h->next;
+	zcs_tls.hold_nfree--;
+	h->slot = ZCS_SLOT_OTHER;
+	h->converted = 0;
+	h->epoch = zcs_hold_epoch;
+	return h;
+}
+
+/* Give a record back (its buffer's ffn ran, or its init_data failed). */
+static inline void zcs_hold_put(struct zcs_hold *h)
+{
+	if (__builtin_expect(zcs_tls.hold_nfree >= ZCS_HOLD_BATCH, 0))
+		zcs_hold_spill();
+	h->next = zcs_tls.hold_free;
+	zcs_tls.hold_free = h;
+	zcs_tls.hold_nfree++;
+}
 /* init_data succeeded: the buffer is in flight. */
 void zcs_hold_started(struct zcs_hold *h);
 /* A zero-copy buffer went untracked. */

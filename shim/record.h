@@ -28,6 +28,7 @@ struct zcs_hold;
  * call (which may allocate) on the hot path. */
 struct zcs_tls {
 	struct zcs_shard *shard; /* NULL until the thread first records */
+	struct zcs_shared *shared; /* the segment's, with the shard: one load less */
 	int owned;               /* shard is this thread's alone */
 	unsigned shard_no;       /* shard - zcs_shards */
 	unsigned depth;          /* >0 while inside one of our wrappers */
@@ -74,7 +75,7 @@ static inline struct zcs_cell *zcs_cell(struct zcs_shard *s, unsigned slot, unsi
 					unsigned path, size_t bytes)
 {
 	unsigned size_class = zcs_size_class(bytes);
-	uint16_t n = __atomic_load_n(&zcs_shared_part->cell_index[slot][op][path][size_class],
+	uint16_t n = __atomic_load_n(&zcs_tls.shared->cell_index[slot][op][path][size_class],
 				     __ATOMIC_RELAXED);
 	if (__builtin_expect(!n, 0))
 		n = zcs_cell_alloc(slot, op, path, size_class);

@@ -69,6 +69,7 @@ static void release_shard(void *v)
 	if (i > 0 && i < ZCS_NSHARDS)
 		__atomic_store_n(&seg.shard_taken[i], 0, __ATOMIC_RELEASE);
 	zcs_tls.shard = seg.shards; /* a late record goes to the shared shard */
+	zcs_tls.shared = zcs_shared_part;
 	zcs_tls.shard_no = 0;
 	zcs_tls.owned = 0;
 	__atomic_or_fetch(&zcs_shards_used, 1u, __ATOMIC_RELAXED);
@@ -332,6 +333,7 @@ static struct zcs_shard *claim(void)
 						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			pthread_setspecific(seg.shard_key, (void *)(intptr_t)(i + 1));
 			zcs_tls.shard = &seg.shards[i];
+			zcs_tls.shared = zcs_shared_part;
 			zcs_tls.shard_no = (unsigned)i;
 			zcs_tls.owned = 1;
 			__atomic_or_fetch(&zcs_shards_used, 1u << i, __ATOMIC_RELAXED);
@@ -339,6 +341,7 @@ static struct zcs_shard *claim(void)
 		}
 	}
 	zcs_tls.shard = &seg.shards[0];
+	zcs_tls.shared = zcs_shared_part;
 	zcs_tls.shard_no = 0;
 	zcs_tls.owned = 0;
 	__atomic_or_fetch(&zcs_shards_used, 1u, __ATOMIC_RELAXED);
