@@ -4,7 +4,7 @@
 # `make bench-quick` is a smaller sweep (about 1 minute, into bench/results/quick/). Neither is part
 # of `make test`: timings are not tests. See README.md, "Results".
 
-BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead $(B)/zcsocklookup
+BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead $(B)/zcsocklookup $(B)/libzcdelay.so
 
 .PHONY: bench bench-quick bench-plot
 
@@ -20,6 +20,10 @@ $(B)/zcoverhead: bench/zcoverhead.c | $(B)
 # the shim's socket lookup alone, linked from its own source
 $(B)/zcsocklookup: bench/zcsocklookup.c shim/sockets.c shim/sockets.h | $(B)
 	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ bench/zcsocklookup.c shim/sockets.c -lpthread
+
+# a forwarder that only waits: what N ns per call cost zcoverhead's ratios
+$(B)/libzcdelay.so: bench/zcdelay.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
 
 bench: $(BENCH_PROGS) $(B)/libzcshim.so $(B)/zcshim-stat
 	sh bench/run
