@@ -26,7 +26,7 @@ int out_list(FILE *f)
 		stat_err("out of memory");
 		return 1;
 	}
-	fprintf(f, "%-8s %-9s %-8s %-9s %-6s %-8s %12s  %s\n", "PID", "STATE", "MODE",
+	fprintf(f, "%-8s %-9s %-8s %-9s %-6s %-8s %20s  %s\n", "PID", "STATE", "MODE",
 		"THRESHOLD", "SAMPLE", "LIBZMQ", "MESSAGES", "PROGRAM");
 	for (size_t i = 0; i < n; i++) {
 		if (zcs_read(names[i].path, s, err, sizeof err) != 0) {
@@ -38,7 +38,7 @@ int out_list(FILE *f)
 		zcs_format_size(s->hdr.threshold_bytes, thr, sizeof thr);
 		snprintf(msgs, sizeof msgs, "%" PRIu64, zcs_messages(s));
 		/* without calls, libzmq's version is not known either */
-		fprintf(f, "%-8d %-9s %-8s %-9s 1/%-4u %-8s %12s  %s\n", s->hdr.pid,
+		fprintf(f, "%-8d %-9s %-8s %-9s 1/%-4u %-8s %20s  %s\n", s->hdr.pid,
 			zcs_live_name(s->live), zcs_mode_name(s->hdr.mode), thr,
 			s->hdr.sample_every,
 			seen ? fmt_libzmq(s->hdr.libzmq_version, zmq, sizeof zmq) : "-",
