@@ -377,19 +377,33 @@ Test(shim, an_exec_gets_a_new_segment_and_the_old_one_says_replaced)
 	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), 0, "%s", err);
 	char newest[PATH_MAX];
 	snprintf(newest, sizeof newest, "%s", snap->path);
-	/* the newest is the exec'd image's: seq 1, only its own sends */
-	cr_assert_eq(snap->hdr.seq, 1);
+	/* the newest is the exec'd image's: a later seq, only its own sends */
+	unsigned seq = snap->hdr.seq;
+	cr_assert_geq(seq, 1);
 	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 300), 20);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 0);
 
-	/* the first image's, never marked exited: replaced, not dead */
-	snprintf(old, sizeof old, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "%d.%llu.0", (int)proc.pid,
-		 (unsigned long long)snap->hdr.start_ticks);
-	cr_assert_eq(zcs_read(old, snap, err, sizeof err), 0, "%s", err);
-	unlink(old);
+	/* the first image's, never marked exited: replaced, not dead. Under a
+	 * wrapper (valgrind's launcher) images that never called libzmq come
+	 * in between, with segments of their own: take the newest with calls. */
+	int found = 0;
+	for (unsigned k = seq; k-- > 0;) {
+		snprintf(old, sizeof old, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "%d.%llu.%u", (int)proc.pid,
+			 (unsigned long long)snap->hdr.start_ticks, k);
+		struct zcs_snapshot *s = zcs_snapshot_new();
+		if (zcs_read(old, s, err, sizeof err) == 0 && zcs_calls_seen(s) && !found) {
+			found = 1;
+			cr_assert_eq(s->live, ZCS_LIVE_REPLACED);
+			zcs_snapshot_free(snap);
+			snap = s;
+		} else {
+			zcs_snapshot_free(s);
+		}
+		unlink(old);
+	}
 	unlink(newest);
-	cr_assert_eq(snap->live, ZCS_LIVE_REPLACED);
+	cr_assert(found, "no segment of the first image");
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 40);
 }
 
