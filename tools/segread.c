@@ -102,6 +102,16 @@ static int check_shared(struct zcs_shared *sh, char *err, size_t err_len)
 	return 0;
 }
 
+/* dst[i] += the i-th uint64_t at src (which may be unaligned), for bytes/8 words. */
+static void add_words(uint64_t *dst, const unsigned char *src, size_t bytes)
+{
+	for (size_t i = 0; i < bytes / sizeof(uint64_t); i++) {
+		uint64_t v;
+		memcpy(&v, src + i * sizeof v, sizeof v);
+		dst[i] += v;
+	}
+}
+
 int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	      char *err, size_t err_len)
 {
@@ -163,18 +173,24 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	out->live = h.state == ZCS_STATE_INIT	     ? ZCS_LIVE_STARTING
 		    : h.state == ZCS_STATE_RUNNING ? ZCS_LIVE_RUNNING
 						   : ZCS_LIVE_EXITED;
-	/* Every field of a shard is a uint64_t counter: add them as arrays. */
+	/* Every field of a shard is a uint64_t counter: add them as arrays, the
+	 * fields before the cells word by word, a cell only if its count is not
+	 * 0 in that shard (the writer counts every time it writes a cell; most
+	 * of the 1,325 cells are never used). */
 	_Static_assert(sizeof(struct zcs_shard) % sizeof(uint64_t) == 0, "shard of u64");
-	uint64_t *sum = (uint64_t *)&out->sum;
-	const size_t words = sizeof(struct zcs_shard) / sizeof(uint64_t);
-	memset(sum, 0, sizeof out->sum);
+	_Static_assert(sizeof(struct zcs_cell) % sizeof(uint64_t) == 0, "cell of u64");
+	memset(&out->sum, 0, sizeof out->sum);
 	for (uint32_t s = 0; calls_seen && s < h.nshards; s++) {
 		const unsigned char *shard =
 			(const unsigned char *)buf + h.shards_offset + s * h.shard_bytes;
-		for (size_t i = 0; i < words; i++) {
-			uint64_t v;
-			memcpy(&v, shard + i * sizeof v, sizeof v);
-			sum[i] += v;
+		add_words((uint64_t *)&out->sum, shard, offsetof(struct zcs_shard, cell));
+		for (size_t c = 0; c < ZCS_NCELLS; c++) {
+			const unsigned char *cell =
+				shard + offsetof(struct zcs_shard, cell) + c * sizeof(struct zcs_cell);
+			uint64_t count;
+			memcpy(&count, cell + offsetof(struct zcs_cell, count), sizeof count);
+			if (count)
+				add_words((uint64_t *)&out->sum.cell[c], cell, sizeof(struct zcs_cell));
 		}
 	}
 	return 0;
