@@ -113,6 +113,10 @@ void zcs_hold_spill(void)
 	int saved = errno;
 	if (!zcs_tls.hold_key_set)
 		note_thread();
+	if (zcs_tls.hold_nfree < ZCS_HOLD_BATCH) { /* only noted */
+		errno = saved;
+		return;
+	}
 	if (zcs_tls.hold_full) {
 		pthread_mutex_lock(&depot.lock);
 		depot_push(zcs_tls.hold_full, ZCS_HOLD_BATCH);
@@ -138,50 +142,74 @@ static void give_back(void *unused)
 	zcs_tls.hold_key_set = 0; /* a later put (another key's destructor) sets it again */
 }
 
+void zcs_hold_lock(void)
+{
+	pthread_mutex_lock(&depot.lock);
+}
+
+void zcs_hold_unlock(void)
+{
+	pthread_mutex_unlock(&depot.lock);
+}
+
 void zcs_hold_after_fork(void)
 {
 	pthread_mutex_init(&depot.lock, NULL);
 	zcs_hold_epoch++;
+	zcs_tls.others_released[0] = zcs_tls.others_released[1] = 0;
 }
 
 /* ------------------------------------------------------------ the gauge */
 
-/* Peaks only rise; the ticks are stored after the value, so a reader may
- * briefly see a new peak with the previous one's time. */
+/* Add up the gauge lines of the shards in `used`, a bit per shard. Acquire
+ * loads (plain moves on x86): what is read after them is read after. */
+static void sum_lines(const struct zcs_gauge_line *lines, uint32_t used, uint64_t out[2])
+{
+	out[0] = out[1] = 0;
+	for (unsigned i = 0; used >> i; i++) {
+		if (used >> i & 1) {
+			out[0] += __atomic_load_n(&lines[i].buffers, __ATOMIC_ACQUIRE);
+			out[1] += __atomic_load_n(&lines[i].bytes, __ATOMIC_ACQUIRE);
+		}
+	}
+}
+
+/* Peaks only rise. The ticks follow the value, so a reader may briefly see
+ * a new peak with the previous one's time; of two raising at once, the
+ * one whose value is no longer the peak leaves the time alone. */
 static void raise_peak(uint64_t *peak, uint64_t *peak_ticks, uint64_t now)
 {
 	uint64_t p = __atomic_load_n(peak, __ATOMIC_RELAXED);
 	while (now > p)
 		if (__atomic_compare_exchange_n(peak, &p, now, 1, __ATOMIC_RELAXED,
 						__ATOMIC_RELAXED)) {
-			__atomic_store_n(peak_ticks, zcs_ticks(), __ATOMIC_RELAXED);
+			uint64_t t = zcs_ticks();
+			if (__atomic_load_n(peak, __ATOMIC_RELAXED) == now)
+				__atomic_store_n(peak_ticks, t, __ATOMIC_RELAXED);
 			return;
 		}
 }
 
-/* Add up the gauge lines of every shard in use but mine. */
-static void sum_others(const struct zcs_gauge_line *lines, unsigned mine, uint64_t out[2])
+static uint64_t minus(uint64_t a, uint64_t b)
 {
-	out[0] = out[1] = 0;
-	uint32_t used = __atomic_load_n(&zcs_shards_used, __ATOMIC_RELAXED) & ~(1u << mine);
-	for (unsigned i = 0; used >> i; i++) {
-		if (used >> i & 1) {
-			out[0] += __atomic_load_n(&lines[i].buffers, __ATOMIC_RELAXED);
-			out[1] += __atomic_load_n(&lines[i].bytes, __ATOMIC_RELAXED);
-		}
-	}
+	return a > b ? a - b : 0;
 }
 
 /* The gauge (zcshim_segment.h) has no shared counter for threads to fight
  * over: one costs ~25 ns a buffer when the ffn runs on another core. A new
  * peak can only be reached as a buffer is handed over, so the handing
  * thread checks then: in flight = everybody's handed - everybody's
- * released. Its own shard's counts it knows; the other shards' handed
- * counts are lines nobody writes in the common one-sender case; the other
- * shards' released counts are the lines libzmq's IO thread keeps writing,
- * so it uses what it read last time, which can only have grown since. That
- * upper bound is mostly at or below the peak, and then there is nothing to
- * do; else it reads them afresh and raises the peak with the true value. */
+ * released, the handed counts read first (a release read after them may
+ * count a buffer handed since, which only lowers the result; the other way
+ * round it could exceed any value the gauge took). Its own shard's counts
+ * it knows; the other shards' handed counts are lines nobody writes in the
+ * common one-sender case; the other shards' released counts are the lines
+ * libzmq's IO thread keeps writing, so it uses what it read last time,
+ * which can only have grown since. That upper bound is mostly at or below
+ * the peak, and then there is nothing to do; else it reads them afresh and
+ * raises the peak with the true value. With several senders at once, each
+ * may miss the other's latest buffer: the peak can be short by the buffers
+ * handed over in the same instant. */
 void zcs_hold_started(struct zcs_hold *h)
 {
 	struct zcs_shard *s = zcs_shard();
@@ -193,25 +221,22 @@ void zcs_hold_started(struct zcs_hold *h)
 	zcs_add(&g->handed[mine].buffers, 1, own);
 	zcs_add(&g->handed[mine].bytes, h->bytes, own);
 
-	uint64_t in[2], handed[2], *others = zcs_tls.others_released;
-	sum_others(g->handed, mine, handed);
-	handed[0] += __atomic_load_n(&g->handed[mine].buffers, __ATOMIC_RELAXED) -
-		     __atomic_load_n(&g->released[mine].buffers, __ATOMIC_RELAXED);
-	handed[1] += __atomic_load_n(&g->handed[mine].bytes, __ATOMIC_RELAXED) -
-		     __atomic_load_n(&g->released[mine].bytes, __ATOMIC_RELAXED);
-	/* handed[] is now everybody's handed minus my released */
+	uint32_t used = __atomic_load_n(&zcs_shards_used, __ATOMIC_RELAXED) | 1u << mine;
+	uint64_t handed[2], mine_released[2], *others = zcs_tls.others_released;
+	sum_lines(g->handed, used, handed); /* before released, see above */
+	sum_lines(g->released, 1u << mine, mine_released);
 	uint64_t peak_buffers = __atomic_load_n(&g->peak_buffers, __ATOMIC_RELAXED);
 	uint64_t peak_bytes = __atomic_load_n(&g->peak_bytes, __ATOMIC_RELAXED);
-	if (handed[0] >= others[0] && handed[0] - others[0] <= peak_buffers &&
-	    handed[1] >= others[1] && handed[1] - others[1] <= peak_bytes)
+	if (minus(handed[0], mine_released[0] + others[0]) <= peak_buffers &&
+	    minus(handed[1], mine_released[1] + others[1]) <= peak_bytes)
 		return;
-	sum_others(g->released, mine, others);
-	for (int k = 0; k < 2; k++) /* others may have released what was handed since */
-		in[k] = handed[k] >= others[k] ? handed[k] - others[k] : 0;
-	if (in[0] > peak_buffers)
-		raise_peak(&g->peak_buffers, &g->peak_buffers_ticks, in[0]);
-	if (in[1] > peak_bytes)
-		raise_peak(&g->peak_bytes, &g->peak_bytes_ticks, in[1]);
+	sum_lines(g->released, used & ~(1u << mine), others);
+	uint64_t in_buffers = minus(handed[0], mine_released[0] + others[0]);
+	uint64_t in_bytes = minus(handed[1], mine_released[1] + others[1]);
+	if (in_buffers > peak_buffers)
+		raise_peak(&g->peak_buffers, &g->peak_buffers_ticks, in_buffers);
+	if (in_bytes > peak_bytes)
+		raise_peak(&g->peak_bytes, &g->peak_bytes_ticks, in_bytes);
 }
 
 static void released(uint64_t bytes)

@@ -58,7 +58,7 @@ void __tsan_release(void *addr);
 #endif
 
 /* Slow paths of the two below, once per ZCS_HOLD_BATCH records: trade
- * magazines with the depot (hold.c). */
+ * magazines with the depot (hold.c); spill also notes a new thread. */
 struct zcs_hold *zcs_hold_refill(void);
 void zcs_hold_spill(void);
 extern uint8_t zcs_hold_epoch;
@@ -80,7 +80,9 @@ static inline struct zcs_hold *zcs_hold_get(void)
 /* Give a record back (its buffer's ffn ran, or its init_data failed). */
 static inline void zcs_hold_put(struct zcs_hold *h)
 {
-	if (__builtin_expect(zcs_tls.hold_nfree >= ZCS_HOLD_BATCH, 0))
+	/* a thread that only frees (an inproc receiver) must give its records
+	 * back when it ends, even fewer than a magazine */
+	if (__builtin_expect(zcs_tls.hold_nfree >= ZCS_HOLD_BATCH || !zcs_tls.hold_key_set, 0))
 		zcs_hold_spill();
 	h->next = zcs_tls.hold_free;
 	zcs_tls.hold_free = h;
@@ -103,7 +105,10 @@ uint32_t zcs_thread_id(void);
  * once per thread, then cached. */
 int zcs_on_zmq_thread(void);
 
-/* In a forked child (its only thread): new epoch, fresh depot lock. */
+/* Around fork (pthread_atfork); in the child (its only thread): new epoch,
+ * fresh depot lock. */
+void zcs_hold_lock(void);
+void zcs_hold_unlock(void);
 void zcs_hold_after_fork(void);
 
 #endif

@@ -75,6 +75,23 @@ static const char *env(const char *name)
 	return getenv(name);
 }
 
+/* fork: our locks are taken before, so that the child gets none held
+ * halfway (a record chunk half carved, a socket row half written); the
+ * child then forgets the parent's segment, sockets and records. */
+static void before_fork(void)
+{
+	zcs_sockets_lock();
+	zcs_segment_lock();
+	zcs_hold_lock();
+}
+
+static void after_fork_parent(void)
+{
+	zcs_hold_unlock();
+	zcs_segment_unlock();
+	zcs_sockets_unlock();
+}
+
 static void after_fork_child(void)
 {
 	zcs_segment_after_fork();
@@ -107,9 +124,12 @@ static void init(void)
 				 "zmq_msg_send and zmq_sendmsg pass through unrecorded",
 				 warn[0] ? "; " : "", major, minor, patch);
 		zcs_clock_init();
-		zcs_segment_calls_seen((uint32_t)(major * 10000 + minor * 100 + patch),
-				       layout_known ? ZCS_F_LAYOUT_KNOWN : 0);
-		pthread_atfork(NULL, NULL, after_fork_child);
+		const char *seg_warn =
+			zcs_segment_calls_seen((uint32_t)(major * 10000 + minor * 100 + patch),
+					       layout_known ? ZCS_F_LAYOUT_KNOWN : 0);
+		if (seg_warn[0])
+			snprintf(warn + strlen(warn), sizeof warn - strlen(warn), "%s%s",
+				 warn[0] ? "; " : "", seg_warn);
 	}
 	threshold_bytes = cfg.threshold_bytes;
 	sample_every = cfg.sample_every;
@@ -130,8 +150,12 @@ __attribute__((constructor)) static void at_load(void)
 	int saved = errno;
 	zcs_warn_init();
 	zcs_config_load(&cfg, env, warn, sizeof warn);
-	if (cfg.mode != ZCS_MODE_OFF)
+	if (cfg.mode != ZCS_MODE_OFF) {
+		/* before the segment exists: a child forked before the first
+		 * libzmq call must not write into its parent's */
+		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 		zcs_segment_open(&cfg);
+	}
 	zcs_resolve(NULL);
 	errno = saved;
 }
@@ -222,7 +246,10 @@ static NOINLINE int init_data(zmq_msg_t *msg, void *data, size_t size, zmq_free_
 {
 	uint64_t t0 = sample_start(ZCS_OP_INIT_DATA);
 	/* Every zero-copy buffer is followed to its ffn (hold.h): that is what
-	 * makes the in-flight gauge exact. Not without a segment to count in. */
+	 * makes the in-flight gauge exact. Not without a segment to count in;
+	 * a forked child makes its own here, on its first buffer. */
+	if (ffn && !zcs_shared_part)
+		zcs_segment_shared();
 	struct zcs_hold *h = ffn && zcs_shared_part ? zcs_hold_get() : NULL;
 	zcs_tls.depth++;
 	int rc;
@@ -426,8 +453,9 @@ EXPORT int zmq_close(void *socket)
 {
 	if (!active(__builtin_return_address(0)))
 		return real_zmq_close ? real_zmq_close(socket) : enosys();
+	unsigned slot = zcs_socket_closing(socket);
 	int rc = real_zmq_close(socket);
 	if (rc == 0)
-		zcs_socket_closed(socket);
+		zcs_socket_closed(socket, slot);
 	return rc;
 }

@@ -56,6 +56,9 @@ static struct {
 	int key_ok;
 } seg = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* what went wrong before the first libzmq call, said by that call */
+static char pending_warning[256];
+
 static uint64_t wall_ns(void)
 {
 	struct timespec ts;
@@ -72,6 +75,7 @@ static void release_shard(void *v)
 	zcs_tls.shared = zcs_shared_part;
 	zcs_tls.shard_no = 0;
 	zcs_tls.owned = 0;
+	zcs_tls.others_released[0] = zcs_tls.others_released[1] = 0;
 	__atomic_or_fetch(&zcs_shards_used, 1u, __ATOMIC_RELAXED);
 }
 
@@ -102,7 +106,7 @@ static void describe_calls(struct zcs_header *h)
 	__atomic_or_fetch(&h->flags, seg.flags, __ATOMIC_RELEASE);
 }
 
-void zcs_segment_calls_seen(uint32_t libzmq_version, uint32_t flags)
+const char *zcs_segment_calls_seen(uint32_t libzmq_version, uint32_t flags)
 {
 	pthread_mutex_lock(&seg.lock);
 	seg.libzmq_version = libzmq_version;
@@ -110,15 +114,36 @@ void zcs_segment_calls_seen(uint32_t libzmq_version, uint32_t flags)
 	if (seg.hdr)
 		describe_calls(seg.hdr);
 	pthread_mutex_unlock(&seg.lock);
+	return pending_warning;
 }
 
-/* "<what> <object>: <why>; ..." as the process's one warning line. */
+void zcs_segment_lock(void)
+{
+	pthread_mutex_lock(&seg.lock);
+}
+
+void zcs_segment_unlock(void)
+{
+	pthread_mutex_unlock(&seg.lock);
+}
+
+/* "<what> <object>: <why>; ..." as the process's one warning line. Said at
+ * once after the first libzmq call; before it, kept for that call to say:
+ * a shell or a compiler that inherited LD_PRELOAD should hear nothing. */
+static void warn_or_keep(const char *line)
+{
+	if (seg.flags & ZCS_F_CALLS_SEEN)
+		zcs_warn_once(line);
+	else if (!pending_warning[0])
+		snprintf(pending_warning, sizeof pending_warning, "%s", line);
+}
+
 static void fail(const char *what, const char *object, int err)
 {
 	char line[256];
 	snprintf(line, sizeof line, "%s %s: %s; not recording (conversion unaffected)",
 		 what, object, strerror(err));
-	zcs_warn_once(line);
+	warn_or_keep(line);
 	__atomic_store_n(&seg.state, 2, __ATOMIC_RELEASE);
 }
 
@@ -157,6 +182,8 @@ static void remove_oldest(int dir, struct finished *found, size_t n)
 		unlinkat(dir, found[i].name, 0);
 }
 
+/* Also with ZCSHIM_KEEP=0: an image that exec'd, called _exit or was
+ * killed leaves its segment behind all the same. */
 static void remove_old_finished(void)
 {
 	DIR *d = opendir(ZCS_SHM_DIR);
@@ -202,10 +229,12 @@ static void create(void)
 			 (unsigned long long)fsize.rlim_cur);
 		return fail("segment does not fit", limit, EFBIG);
 	}
-	if (seg.cfg.keep)
-		remove_old_finished();
 	pid_t pid = getpid();
 	uint64_t start = zcs_proc_start_ticks("/proc/self/stat");
+	/* Without our own start time /proc is not ours to judge others by (not
+	 * mounted, another pid namespace): running processes would look gone. */
+	if (start)
+		remove_old_finished();
 	int fd = -1;
 	uint32_t seq;
 	for (seq = 0; seq < 64; seq++) {
@@ -288,7 +317,7 @@ static void back_shards(void)
 		char line[256];
 		snprintf(line, sizeof line, "cannot reserve space for %s: %s; not recording "
 			 "(conversion unaffected)", seg.name, strerror(err));
-		zcs_warn_once(line);
+		warn_or_keep(line);
 	}
 	__atomic_store_n(&seg.shards_state, err ? 2 : 1, __ATOMIC_RELEASE);
 }
@@ -336,6 +365,7 @@ static struct zcs_shard *claim(void)
 			zcs_tls.shared = zcs_shared_part;
 			zcs_tls.shard_no = (unsigned)i;
 			zcs_tls.owned = 1;
+			zcs_tls.others_released[0] = zcs_tls.others_released[1] = 0;
 			__atomic_or_fetch(&zcs_shards_used, 1u << i, __ATOMIC_RELAXED);
 			return zcs_tls.shard;
 		}
@@ -344,6 +374,7 @@ static struct zcs_shard *claim(void)
 	zcs_tls.shared = zcs_shared_part;
 	zcs_tls.shard_no = 0;
 	zcs_tls.owned = 0;
+	zcs_tls.others_released[0] = zcs_tls.others_released[1] = 0;
 	__atomic_or_fetch(&zcs_shards_used, 1u, __ATOMIC_RELAXED);
 	return zcs_tls.shard;
 }
@@ -391,22 +422,22 @@ uint16_t zcs_cell_alloc(unsigned slot, unsigned op, unsigned path, unsigned size
 	uint16_t other = zcs_other_cell(op, path, size_class);
 	if (slot == ZCS_SLOT_OTHER)
 		return other; /* filled in at creation; not reached */
-	uint16_t n = other;
 	uint32_t used = __atomic_load_n(&sh->cells_used, __ATOMIC_RELAXED);
 	while (used < ZCS_NPOOL_CELLS) {
-		if (__atomic_compare_exchange_n(&sh->cells_used, &used, used + 1, 1,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-			n = (uint16_t)(1 + ZCS_NOTHER_CELLS + used);
-			break;
-		}
+		if (!__atomic_compare_exchange_n(&sh->cells_used, &used, used + 1, 1,
+						 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			continue;
+		/* A thread that loses this race wastes the cell it took: rare,
+		 * and nothing is counted in it. */
+		uint16_t n = (uint16_t)(1 + ZCS_NOTHER_CELLS + used), expect = 0;
+		return __atomic_compare_exchange_n(&sh->cell_index[slot][op][path][size_class],
+						   &expect, n, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+			       ? n
+			       : expect;
 	}
-	/* A thread that loses this race wastes the cell it took: rare, and
-	 * nothing is counted in it. */
-	uint16_t expect = 0;
-	if (!__atomic_compare_exchange_n(&sh->cell_index[slot][op][path][size_class], &expect,
-					 n, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return expect;
-	if (n == other)
-		__atomic_fetch_add(&sh->cells_short, 1, __ATOMIC_RELAXED);
-	return n;
+	/* Pool used up: this call goes to "other", and so will the next one of
+	 * this series (its index entry stays 0, which a reader takes as "no
+	 * cell": pointing it at other's cell would count the calls twice). */
+	__atomic_fetch_add(&sh->cells_short, 1, __ATOMIC_RELAXED);
+	return other;
 }

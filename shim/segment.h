@@ -14,8 +14,13 @@
 void zcs_segment_open(const struct zcs_config *cfg);
 
 /* At the first intercepted call: libzmq's version and ZCS_F_* flags, and
- * ZCS_F_CALLS_SEEN, into the header (and into any segment made later). */
-void zcs_segment_calls_seen(uint32_t libzmq_version, uint32_t flags);
+ * ZCS_F_CALLS_SEEN, into the header (and into any segment made later).
+ * Returns what went wrong before (kept until a libzmq call), or "". */
+const char *zcs_segment_calls_seen(uint32_t libzmq_version, uint32_t flags);
+
+/* Around fork (pthread_atfork): no creation half done in the child. */
+void zcs_segment_lock(void);
+void zcs_segment_unlock(void);
 
 /* The shared part (socket table, gauge, cell index), or NULL if there is no
  * segment. Makes the segment in a forked child. Keeps errno. */

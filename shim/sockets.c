@@ -40,8 +40,14 @@ static struct zcs_socket *row(unsigned slot)
 /* Seqlock: odd while the row changes (zcshim_segment.h). */
 static void row_begin(struct zcs_socket *r)
 {
-	/* acquire: the row's stores below cannot move above the odd seq */
+#if defined(__SANITIZE_THREAD__)
+	/* TSan refuses fences; the reader is another process anyway */
 	__atomic_fetch_add(&r->seq, 1, __ATOMIC_ACQ_REL);
+#else
+	/* the odd seq before any of the row's stores, on any CPU */
+	__atomic_store_n(&r->seq, r->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+#endif
 }
 
 static void row_end(struct zcs_socket *r)
@@ -90,12 +96,31 @@ static unsigned enter(void *handle, int type)
 	return slot;
 }
 
+/* The socket at slot is gone: its row says so and keeps its figures.
+ * Called with lock held. */
+static void mark_closed(unsigned slot)
+{
+	struct zcs_socket *r = row(slot);
+	if (r && r->state == ZCS_SOCK_OPEN) {
+		row_begin(r);
+		r->state = ZCS_SOCK_CLOSED;
+		r->closed_unix_ns = wall_ns();
+		row_end(r);
+	}
+}
+
 void zcs_socket_opened(void *handle, int type)
 {
 	int saved = errno;
 	pthread_mutex_lock(&lock);
-	if (!find(handle))
-		enter(handle, type);
+	/* libzmq just returned this address for a new socket: an entry for it
+	 * is a closed socket's whose zmq_close has not got to us yet */
+	struct zcs_sockmap_entry *e = find(handle);
+	if (e) {
+		__atomic_store_n(&e->handle, ZCS_SOCKMAP_TOMB, __ATOMIC_RELEASE);
+		mark_closed(e->slot);
+	}
+	enter(handle, type);
 	pthread_mutex_unlock(&lock);
 	errno = saved;
 }
@@ -105,19 +130,20 @@ unsigned zcs_socket_miss(void *handle)
 	if (__atomic_load_n(&rows_used, __ATOMIC_ACQUIRE) >= ZCS_NSOCKETS)
 		return ZCS_SLOT_OTHER;
 	int saved = errno;
+	/* Made before we were loaded. libzmq checks the handle here as its
+	 * send is about to: not a socket, and it stays "other". Asked before
+	 * taking our lock: libzmq may take the socket's own mutex, which a
+	 * thread inside a send holds, whose ffn may come to us. */
+	int type;
+	size_t len = sizeof type;
+	int is_socket = real_zmq_getsockopt(handle, ZMQ_TYPE, &type, &len) == 0;
 	unsigned slot = ZCS_SLOT_OTHER;
 	pthread_mutex_lock(&lock);
 	struct zcs_sockmap_entry *e = find(handle);
-	if (e) {
+	if (e)
 		slot = e->slot;
-	} else {
-		/* Made before we were loaded. libzmq checks the handle here as
-		 * its send is about to: not a socket, and it stays "other". */
-		int type;
-		size_t len = sizeof type;
-		if (real_zmq_getsockopt(handle, ZMQ_TYPE, &type, &len) == 0)
-			slot = enter(handle, type);
-	}
+	else if (is_socket)
+		slot = enter(handle, type);
 	pthread_mutex_unlock(&lock);
 	errno = saved;
 	return slot;
@@ -175,24 +201,38 @@ void zcs_socket_endpoint(void *handle, const char *endpoint, int bound)
 	errno = saved;
 }
 
-void zcs_socket_closed(void *handle)
+unsigned zcs_socket_closing(void *handle)
+{
+	pthread_mutex_lock(&lock);
+	struct zcs_sockmap_entry *e = find(handle);
+	unsigned slot = e ? e->slot : ZCS_SLOT_OTHER;
+	pthread_mutex_unlock(&lock);
+	return slot;
+}
+
+void zcs_socket_closed(void *handle, unsigned slot)
 {
 	int saved = errno;
 	pthread_mutex_lock(&lock);
+	/* a new socket may get this address: it must not find our row (unless
+	 * it already has, and has its own) */
 	struct zcs_sockmap_entry *e = find(handle);
-	if (e) {
-		/* a new socket may get this address: it must not find our row */
+	if (e && e->slot == slot)
 		__atomic_store_n(&e->handle, ZCS_SOCKMAP_TOMB, __ATOMIC_RELEASE);
-		struct zcs_socket *r = row(e->slot);
-		if (r) {
-			row_begin(r);
-			r->state = ZCS_SOCK_CLOSED;
-			r->closed_unix_ns = wall_ns();
-			row_end(r);
-		}
-	}
+	if (slot != ZCS_SLOT_OTHER)
+		mark_closed(slot);
 	pthread_mutex_unlock(&lock);
 	errno = saved;
+}
+
+void zcs_sockets_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void zcs_sockets_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
 }
 
 void zcs_sockets_after_fork(void)

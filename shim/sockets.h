@@ -52,9 +52,14 @@ static inline unsigned zcs_socket_slot(void *handle)
 /* Called by the wrappers after libzmq succeeded; errno is kept. */
 void zcs_socket_opened(void *handle, int type);
 void zcs_socket_endpoint(void *handle, const char *endpoint, int bound);
-void zcs_socket_closed(void *handle);
+/* zmq_close: the slot before libzmq closes it, then the slot to retire. */
+unsigned zcs_socket_closing(void *handle);
+void zcs_socket_closed(void *handle, unsigned slot);
 
-/* In a forked child: the parent's sockets are not the child's to use. */
+/* Around fork (pthread_atfork); in the child the parent's sockets are not
+ * the child's to use. */
+void zcs_sockets_lock(void);
+void zcs_sockets_unlock(void);
 void zcs_sockets_after_fork(void);
 
 #endif

@@ -427,6 +427,22 @@ Test(shim, no_room_for_a_segment_still_converts_and_warns_once)
 	cr_assert(!found || !zcs_calls_seen(snap), "zcapp made a segment anyway");
 }
 
+Test(shim, programs_that_never_call_libzmq_say_nothing_even_when_the_shim_cannot_work)
+{
+	/* the file size limit stops every segment; only a libzmq user may hear
+	 * of it, once: not the shell, not echo */
+	const char *argv[] = { "/bin/sh", "-c", "ulimit -f 1000 && /bin/echo hi && exec /bin/true",
+			       NULL };
+	int rc = zc_run(&proc, 1, NULL, argv);
+	cr_assert_eq(rc, 0, "%s", proc.err);
+	cr_assert_str_eq(proc.out, "hi\n");
+	cr_assert_str_empty(proc.err, "the shim spoke: %s", proc.err);
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	while (zcs_find(pid, snap, err, sizeof err) == 0) /* sh's own, made before the ulimit */
+		unlink(snap->path);
+}
+
 Test(shim, finished_segments_are_kept_to_a_bound)
 {
 	/* a dozen short runs: the oldest finished segments make room */
@@ -782,6 +798,40 @@ Test(persocket, sockets_beyond_the_table_are_counted_under_other)
 	cr_assert_eq(in_table, ZCS_NSOCKETS, "one send per table socket");
 	cr_assert_eq(slot_count(ZCS_SLOT_OTHER, ZCS_OP_SEND, ZCS_PATH_COPY), 100 - ZCS_NSOCKETS);
 	cr_assert_eq(zcs_messages(snap), 100, "no send goes uncounted");
+}
+
+Test(persocket, more_series_than_cells_fold_into_other_and_stay_readable)
+{
+	/* 40 sockets x 16 sizes: 640 series for a pool of 512 cells */
+	const char *argv[] = { "zcapp", "many", "--count", "40", "--sizes",
+			       "1,2,4,8,16,32,64,128,256,512,1024,2048,4096,8192,16384,32768",
+			       NULL };
+	run_app(NULL, argv);
+	read_segment(); /* not refused as corrupt */
+	cr_assert_eq(zcs_messages(snap), 640, "no send goes uncounted");
+	cr_assert_eq(snap->shared.cells_used, ZCS_NPOOL_CELLS);
+	cr_assert_eq(snap->shared.cells_short, 640 - ZCS_NPOOL_CELLS, "one call per folded series");
+	cr_assert_eq(slot_count(ZCS_SLOT_OTHER, ZCS_OP_SEND, ZCS_PATH_COPY), 640 - ZCS_NPOOL_CELLS);
+	uint64_t in_table = 0;
+	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++)
+		in_table += slot_count(slot, ZCS_OP_SEND, ZCS_PATH_COPY);
+	cr_assert_eq(in_table, ZCS_NPOOL_CELLS);
+}
+
+Test(persocket, a_child_forked_before_any_libzmq_call_has_its_own_segment)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--fork-first", "--count", "30", NULL };
+	run_app(NULL, argv);
+	cr_assert_eq(zc_out_value(&proc, "child_ok"), 1);
+	char child[32], err[512];
+	snprintf(child, sizeof child, "%ld", zc_out_value(&proc, "child"));
+	read_segment(); /* the parent's: its own 30 sends, not the child's too */
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 30);
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
+	cr_assert_eq(zcs_find(child, snap, err, sizeof err), 0, "%s", err);
+	unlink(snap->path);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 30);
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
 }
 
 Test(persocket, in_flight_peak_is_the_backlog_and_the_gauge_returns_to_zero)

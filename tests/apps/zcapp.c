@@ -21,7 +21,9 @@
  *                                               the shim's first call
  *   zcapp sockets  [--transport T] [--count N]  PUSH -> PULL zero-copy, and a PUB
  *                                               sending copies, closed before exit
- *   zcapp many     [--count N]                  N PUB sockets, one copy each
+ *   zcapp many     [--count N] [--sizes L]      N PUB sockets, one copy of each size
+ *   any scenario --fork-first: fork before any libzmq call; the child runs
+ *     the scenario, then the parent does
  *   zcapp backlog  [--count N] [--sizes L]      N zero-copy messages queued behind
  *                                               a PULL that reads only afterwards
  *
@@ -43,11 +45,11 @@
 
 static struct {
 	const char *transport, *api;
-	int copy, constant, wait_stdin, fork_after, exec_after;
+	int copy, constant, wait_stdin, fork_after, exec_after, fork_first;
 	size_t sizes[MAX_SIZES];
 	int nsizes;
 	long count;
-} opt = { "inproc", "msg_send", 0, 0, 0, 0, 0, { 100 }, 1, 100 };
+} opt = { "inproc", "msg_send", 0, 0, 0, 0, 0, 0, { 100 }, 1, 100 };
 
 static int failures;
 #define CHECK(cond, ...)                                                   \
@@ -411,19 +413,29 @@ static void scenario_many(void)
 {
 	void *ctx = zmq_ctx_new();
 	void **socks = calloc((size_t)opt.count, sizeof *socks);
+	size_t most = 0;
+	for (int k = 0; k < opt.nsizes; k++)
+		most = opt.sizes[k] > most ? opt.sizes[k] : most;
+	char *buf = calloc(1, most + 1);
+	if (!socks || !buf) {
+		fprintf(stderr, "zcapp: out of memory\n");
+		exit(1);
+	}
 	long sent = 0;
 	for (long i = 0; i < opt.count; i++) {
 		socks[i] = zmq_socket(ctx, ZMQ_PUB);
 		char ep[64];
 		snprintf(ep, sizeof ep, "inproc://many-%ld", i);
 		CHECK(socks[i] && zmq_bind(socks[i], ep) == 0, "socket %ld", i);
-		sent += zmq_send(socks[i], "x", 1, 0) == 1;
+		for (int k = 0; socks[i] && k < opt.nsizes; k++) /* one copy of each size */
+			sent += zmq_send(socks[i], buf, opt.sizes[k], 0) == (int)opt.sizes[k];
 	}
 	for (long i = 0; i < opt.count; i++)
 		zmq_close(socks[i]);
 	free(socks);
+	free(buf);
 	printf("sockets=%ld sent=%ld pid=%d\n", opt.count, sent, (int)getpid());
-	CHECK(sent == opt.count, "sends failed");
+	CHECK(sent == total_msgs(), "sends failed");
 	zmq_ctx_term(ctx);
 }
 
@@ -673,6 +685,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--const")) opt.constant = 1;
 		else if (!strcmp(a, "--wait-stdin")) opt.wait_stdin = 1;
 		else if (!strcmp(a, "--fork-after")) opt.fork_after = 1;
+		else if (!strcmp(a, "--fork-first")) opt.fork_first = 1;
 		else if (!strcmp(a, "--exec-after")) opt.exec_after = 1;
 		else {
 			fprintf(stderr, "zcapp: unknown option %s\n", a);
@@ -681,6 +694,16 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ffn_calls = calloc(MAX_BUFS, sizeof *ffn_calls);
+	if (opt.fork_first) { /* before the shim has seen any libzmq call */
+		pid_t child = fork();
+		if (child > 0) {
+			int st = -1;
+			waitpid(child, &st, 0);
+			printf("child=%d child_ok=%d\n", (int)child,
+			       WIFEXITED(st) && WEXITSTATUS(st) == 0);
+			CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
+		}
+	}
 	const char *s = argv[1];
 	if (!strcmp(s, "pushpull")) {
 		scenario_pushpull();
