@@ -30,7 +30,7 @@ struct zcs_tls {
 	struct zcs_shard *shard; /* NULL until the thread first records */
 	struct zcs_shared *shared; /* the segment's, with the shard: one load less */
 	int owned;               /* shard is this thread's alone */
-	unsigned shard_no;       /* shard - zcs_shards */
+	unsigned shard_no;       /* which shard: its gauge lines (hold.c) */
 	unsigned depth;          /* >0 while inside one of our wrappers */
 	unsigned in_send;        /* >0 while inside a send wrapper (ffn thread kind) */
 	uint32_t sample_left[ZCS_NCALL_OPS]; /* calls until the next timed one, per op:

@@ -38,7 +38,6 @@
 __thread struct zcs_tls zcs_tls __attribute__((tls_model("initial-exec")));
 
 struct zcs_shared *zcs_shared_part;
-struct zcs_shard *zcs_shards;
 uint32_t zcs_shards_used;
 
 static struct {
@@ -283,7 +282,6 @@ static void create(void)
 		describe_calls(h);
 
 	seg.shards = (struct zcs_shard *)((char *)p + ZCS_SHARDS_OFFSET);
-	zcs_shards = seg.shards;
 	seg.hdr = h;
 	/* Publish: everything above before the state a reader trusts. */
 	__atomic_store_n(&h->state, ZCS_STATE_RUNNING, __ATOMIC_RELEASE);
@@ -387,7 +385,6 @@ void zcs_segment_after_fork(void)
 	seg.hdr = NULL;
 	seg.shards = NULL;
 	zcs_shared_part = NULL;
-	zcs_shards = NULL;
 	zcs_shards_used = 0;
 	seg.state = 0;
 	seg.shards_state = 0;

@@ -26,10 +26,9 @@ void zcs_segment_unlock(void);
  * segment. Makes the segment in a forked child. Keeps errno. */
 struct zcs_shared *zcs_segment_shared(void);
 
-/* Set while a segment exists: the hot path's way to the cell index, and the
- * gauge's to every shard's counts. */
+/* Set while a segment exists: the way to the shared part for code that has
+ * no shard yet (the hot path goes through zcs_tls.shared). */
 extern struct zcs_shared *zcs_shared_part;
-extern struct zcs_shard *zcs_shards;
 extern uint32_t zcs_shards_used; /* bit i: shard i has had a thread */
 
 /* In a forked child: forget the parent's segment and shards; the child makes

@@ -48,18 +48,11 @@ static void clean_baselines(FILE *f)
 int clean_run(FILE *f)
 {
 	struct zcs_name *names;
+	struct zcs_snapshot *s;
 	size_t n, removed = 0, kept = 0;
 	char err[600];
-	if (zcs_list(&names, &n, err, sizeof err) != 0) {
-		stat_err("%s", err);
+	if (load_names(&names, &n, &s) != 0)
 		return 1;
-	}
-	struct zcs_snapshot *s = zcs_snapshot_new();
-	if (!s) {
-		free(names);
-		stat_err("out of memory");
-		return 1;
-	}
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;

@@ -31,6 +31,22 @@ void free_all(struct zcs_snapshot **snaps, size_t n)
 	free(snaps);
 }
 
+int load_names(struct zcs_name **names, size_t *n, struct zcs_snapshot **scratch)
+{
+	char err[600];
+	if (zcs_list(names, n, err, sizeof err) != 0) {
+		stat_err("%s", err);
+		return 1;
+	}
+	*scratch = zcs_snapshot_new();
+	if (!*scratch) {
+		free(*names);
+		stat_err("out of memory");
+		return 1;
+	}
+	return 0;
+}
+
 int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw)
 {
 	struct zcs_name *names;

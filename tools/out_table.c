@@ -14,18 +14,11 @@
 int out_list(FILE *f)
 {
 	struct zcs_name *names;
+	struct zcs_snapshot *s;
 	size_t n;
 	char err[400];
-	if (zcs_list(&names, &n, err, sizeof err) != 0) {
-		stat_err("%s", err);
+	if (load_names(&names, &n, &s) != 0)
 		return 1;
-	}
-	struct zcs_snapshot *s = zcs_snapshot_new();
-	if (!s) {
-		free(names);
-		stat_err("out of memory");
-		return 1;
-	}
 	fprintf(f, "%-8s %-9s %-8s %-9s %-6s %-8s %20s  %s\n", "PID", "STATE", "MODE",
 		"THRESHOLD", "SAMPLE", "LIBZMQ", "MESSAGES", "PROGRAM");
 	for (size_t i = 0; i < n; i++) {

@@ -60,6 +60,9 @@ int load_snapshot(const char *key, struct zcs_snapshot *s, int raw, uint64_t *si
 /* Every readable segment, oldest first, each less its baseline; unreadable
  * ones are named on stderr and skipped. */
 int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw);
+/* Every segment's name, and one snapshot to read them into one at a time
+ * (the listing and --clean, which keep none); errors said on stderr. */
+int load_names(struct zcs_name **names, size_t *n, struct zcs_snapshot **scratch);
 void free_all(struct zcs_snapshot **snaps, size_t n);
 
 /* ---- baseline.c: --reset, a reader-side zero point per process ---- */
