@@ -10,7 +10,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 BASE     := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 B        := build
 
-SHIM_SRC := shim/interpose.c shim/resolve.c shim/hold.c shim/segment.c shim/sockets.c shim/config.c \
+SHIM_SRC := shim/interpose.c shim/recv.c shim/resolve.c shim/hold.c shim/pairs.c shim/sample.c \
+            shim/segment.c shim/ledger.c shim/creds.c shim/sockets.c shim/config.c \
             shim/clock.c shim/zmqmsg.c shim/warn.c
 SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
 READ_SRC := tools/segread.c shim/config.c
@@ -75,9 +76,9 @@ $(B)/zcdemo: examples/zcdemo.c | $(B)
 $(B)/zcsockets: examples/zcsockets.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
-UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c \
+UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c tests/segimg.c \
             tests/test_fuzz_replay.c tests/fuzz/target.c
-$(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h | $(B)
+$(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h tests/segimg.h | $(B)
 	$(CC) $(BASE) -Itools -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 INTEG_SRC := tests/test_integration.c tests/spawn.c

@@ -127,11 +127,13 @@ void zcs_config_load(struct zcs_config *cfg, const char *(*get)(const char *),
 				 "a size (e.g. 4096, 64k, 1M, max)", "64k");
 	}
 	if ((v = get("ZCSHIM_SAMPLE")) && *v) {
-		if (zcs_parse_uint(v, 1, ZCS_MAX_SAMPLE, &n) == 0)
+		if (strcmp(v, "auto") == 0)
+			cfg->sample_every = 0;
+		else if (zcs_parse_uint(v, 1, ZCS_MAX_SAMPLE, &n) == 0)
 			cfg->sample_every = (uint32_t)n;
 		else
 			complain(warn, warn_len, "ZCSHIM_SAMPLE", v,
-				 "a whole number from 1 to 1000000", "16");
+				 "auto or a whole number from 1 to 1000000", "auto");
 	}
 	if ((v = get("ZCSHIM_KEEP")) && *v) {
 		if (zcs_parse_uint(v, 0, 1, &n) == 0)

@@ -8,13 +8,13 @@
 #include <stdint.h>
 
 #define ZCS_DEFAULT_THRESHOLD (64u * 1024u) /* pyzmq 17's COPY_THRESHOLD */
-#define ZCS_DEFAULT_SAMPLE    16u /* rdtsc is ~12 ns here: time 1 call in 16 */
+#define ZCS_DEFAULT_SAMPLE    0u  /* auto: as many calls as ~1 % of the time allows */
 #define ZCS_MAX_SAMPLE        1000000u
 
 struct zcs_config {
 	unsigned mode;            /* enum zcs_mode */
 	uint64_t threshold_bytes; /* convert zero-copy sends strictly below this */
-	uint32_t sample_every;    /* time 1 call in N */
+	uint32_t sample_every;    /* time 1 call in N; 0: adaptive (sample.c) */
 	int keep;                 /* keep the segment after exit */
 };
 

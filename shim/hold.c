@@ -156,22 +156,36 @@ void zcs_hold_after_fork(void)
 {
 	pthread_mutex_init(&depot.lock, NULL);
 	zcs_hold_epoch++;
-	zcs_tls.others_released[0] = zcs_tls.others_released[1] = 0;
+	zcs_tls.gauge_slack[0] = zcs_tls.gauge_slack[1] = 0;
 }
 
 /* ------------------------------------------------------------ the gauge */
 
-/* Add up the gauge lines of the shards in `used`, a bit per shard. Acquire
- * loads (plain moves on x86): what is read after them is read after. */
-static void sum_lines(const struct zcs_gauge_line *lines, uint32_t used, uint64_t out[2])
+/* Add up every used shard's gauge lines: in = handed - released, handed
+ * read first (a release read after them may count a buffer handed since,
+ * which only lowers the result; the other way round it could exceed any
+ * value the gauge took). */
+static void gauge_now(uint64_t in[2])
 {
-	out[0] = out[1] = 0;
-	for (unsigned i = 0; used >> i; i++) {
-		if (used >> i & 1) {
-			out[0] += __atomic_load_n(&lines[i].buffers, __ATOMIC_ACQUIRE);
-			out[1] += __atomic_load_n(&lines[i].bytes, __ATOMIC_ACQUIRE);
-		}
+	uint64_t handed[2] = { 0, 0 }, rel[2] = { 0, 0 };
+	const struct zcs_shared *sh = zcs_shared_part;
+	uint64_t used[ZCS_NSHARDS / 64];
+	for (unsigned w = 0; w < ZCS_NSHARDS / 64; w++)
+		used[w] = __atomic_load_n(&sh->shards_used[w], __ATOMIC_ACQUIRE);
+	for (unsigned s = 0; s < ZCS_NSHARDS; s++) {
+		if (!(used[s / 64] >> (s % 64) & 1) || !zcs_shard_area[s])
+			continue;
+		handed[0] += __atomic_load_n(&zcs_shard_area[s]->handed.buffers, __ATOMIC_ACQUIRE);
+		handed[1] += __atomic_load_n(&zcs_shard_area[s]->handed.bytes, __ATOMIC_ACQUIRE);
 	}
+	for (unsigned s = 0; s < ZCS_NSHARDS; s++) {
+		if (!(used[s / 64] >> (s % 64) & 1) || !zcs_shard_area[s])
+			continue;
+		rel[0] += __atomic_load_n(&zcs_shard_area[s]->released.buffers, __ATOMIC_ACQUIRE);
+		rel[1] += __atomic_load_n(&zcs_shard_area[s]->released.bytes, __ATOMIC_ACQUIRE);
+	}
+	in[0] = handed[0] > rel[0] ? handed[0] - rel[0] : 0;
+	in[1] = handed[1] > rel[1] ? handed[1] - rel[1] : 0;
 }
 
 /* Peaks only rise. The ticks follow the value, so a reader may briefly see
@@ -190,70 +204,61 @@ static void raise_peak(uint64_t *peak, uint64_t *peak_ticks, uint64_t now)
 		}
 }
 
-static uint64_t minus(uint64_t a, uint64_t b)
+/* Read the whole gauge, raise the peaks it passed, and give this thread its
+ * slack: how much it may hand over before the peaks could be passed. */
+static __attribute__((noinline)) void gauge_look(void)
 {
-	return a > b ? a - b : 0;
+	struct zcs_peaks *pk = &zcs_shared_part->peak;
+	uint64_t in[2];
+	gauge_now(in);
+	if (in[0] > __atomic_load_n(&pk->buffers, __ATOMIC_RELAXED))
+		raise_peak(&pk->buffers, &pk->buffers_ticks, in[0]);
+	if (in[1] > __atomic_load_n(&pk->bytes, __ATOMIC_RELAXED))
+		raise_peak(&pk->bytes, &pk->bytes_ticks, in[1]);
+	uint64_t pb = __atomic_load_n(&pk->buffers, __ATOMIC_RELAXED);
+	uint64_t py = __atomic_load_n(&pk->bytes, __ATOMIC_RELAXED);
+	zcs_tls.gauge_slack[0] = (int64_t)(pb - (in[0] < pb ? in[0] : pb));
+	zcs_tls.gauge_slack[1] = (int64_t)(py - (in[1] < py ? in[1] : py));
 }
 
-/* The gauge (zcshim_segment.h) has no shared counter for threads to fight
- * over: one costs ~25 ns a buffer when the ffn runs on another core. A new
- * peak can only be reached as a buffer is handed over, so the handing
- * thread checks then: in flight = everybody's handed - everybody's
- * released, the handed counts read first (a release read after them may
- * count a buffer handed since, which only lowers the result; the other way
- * round it could exceed any value the gauge took). Its own shard's counts
- * it knows; the other shards' handed counts are lines nobody writes in the
- * common one-sender case; the other shards' released counts are the lines
- * libzmq's IO thread keeps writing, so it uses what it read last time,
- * which can only have grown since. That upper bound is mostly at or below
- * the peak, and then there is nothing to do; else it reads them afresh and
- * raises the peak with the true value. With several senders at once, each
- * may miss the other's latest buffer: the peak can be short by the buffers
- * handed over in the same instant. */
-void zcs_hold_started(struct zcs_hold *h)
+/* The gauge has no shared counter for threads to fight over: one costs
+ * ~25 ns a buffer when the ffn runs on another core. Each shard counts
+ * what its threads handed over and had back, on lines of their own. A new
+ * peak can only be reached as a buffer is handed over, and only by at most
+ * what was handed since the gauge was last read; so a thread reads the
+ * whole gauge only when what it handed since its last look exceeds the
+ * room left under the peak then. With one sending thread (the IO thread
+ * only releasing) the peak is exact; with several sending at once, each
+ * checks its own handing, and the peak can be short by what the others
+ * handed over in the same window. */
+void zcs_gauge_handed(uint64_t bytes)
 {
-	struct zcs_shard *s = zcs_shard();
-	if (!s)
+	if (!zcs_events())
 		return;
-	struct zcs_inflight *g = &zcs_tls.shared->inflight;
-	unsigned mine = zcs_tls.shard_no;
+	struct zcs_shard_head *me = zcs_tls.head;
 	int own = zcs_tls.owned;
-	zcs_add(&g->handed[mine].buffers, 1, own);
-	zcs_add(&g->handed[mine].bytes, h->bytes, own);
-
-	uint32_t used = __atomic_load_n(&zcs_shards_used, __ATOMIC_RELAXED) | 1u << mine;
-	uint64_t handed[2], mine_released[2], *others = zcs_tls.others_released;
-	sum_lines(g->handed, used, handed); /* before released, see above */
-	sum_lines(g->released, 1u << mine, mine_released);
-	uint64_t peak_buffers = __atomic_load_n(&g->peak_buffers, __ATOMIC_RELAXED);
-	uint64_t peak_bytes = __atomic_load_n(&g->peak_bytes, __ATOMIC_RELAXED);
-	if (minus(handed[0], mine_released[0] + others[0]) <= peak_buffers &&
-	    minus(handed[1], mine_released[1] + others[1]) <= peak_bytes)
-		return;
-	sum_lines(g->released, used & ~(1u << mine), others);
-	uint64_t in_buffers = minus(handed[0], mine_released[0] + others[0]);
-	uint64_t in_bytes = minus(handed[1], mine_released[1] + others[1]);
-	if (in_buffers > peak_buffers)
-		raise_peak(&g->peak_buffers, &g->peak_buffers_ticks, in_buffers);
-	if (in_bytes > peak_bytes)
-		raise_peak(&g->peak_bytes, &g->peak_bytes_ticks, in_bytes);
+	zcs_add(&me->handed.buffers, 1, own);
+	zcs_add(&me->handed.bytes, bytes, own);
+	zcs_tls.gauge_slack[0] -= 1;
+	zcs_tls.gauge_slack[1] -= (int64_t)bytes;
+	if (__builtin_expect(zcs_tls.gauge_slack[0] < 0 || zcs_tls.gauge_slack[1] < 0, 0))
+		gauge_look();
 }
 
-static void released(uint64_t bytes)
+void zcs_gauge_released(uint64_t bytes)
 {
-	struct zcs_shard *s = zcs_shard();
-	if (!s)
+	if (!zcs_events())
 		return;
-	struct zcs_gauge_line *line = &zcs_tls.shared->inflight.released[zcs_tls.shard_no];
-	zcs_add(&line->buffers, 1, zcs_tls.owned);
-	zcs_add(&line->bytes, bytes, zcs_tls.owned);
+	struct zcs_shard_head *me = zcs_tls.head;
+	zcs_add(&me->released.buffers, 1, zcs_tls.owned);
+	zcs_add(&me->released.bytes, bytes, zcs_tls.owned);
 }
 
 void zcs_hold_untracked(void)
 {
 	struct zcs_shared *sh = zcs_shared_part;
 	if (sh)
-		__atomic_fetch_add(&sh->inflight.untracked, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&sh->untracked, 1, __ATOMIC_RELAXED);
 }
 
 /* ---------------------------------------------------------------- misc */
@@ -285,8 +290,8 @@ int zcs_on_zmq_thread(void)
 
 /* ---------------------------------------------------------- trampoline */
 
-/* A sampled buffer, or one handed over before a fork: timed, recorded. */
-static __attribute__((noinline)) void trampoline_sampled(void *data, struct zcs_hold *h)
+/* A timed buffer: hold time, ffn cost and thread kind, recorded. */
+static __attribute__((noinline)) void trampoline_timed(void *data, struct zcs_hold *h)
 {
 	int saved_errno = errno;
 	uint64_t t0 = h->t0_ticks, freed = zcs_ticks();
@@ -309,14 +314,20 @@ static __attribute__((noinline)) void trampoline_sampled(void *data, struct zcs_
 
 	if (ours) { /* else handed over before a fork, in the parent's segment */
 		uint64_t done = zcs_ticks();
-		released(bytes);
-		if (t0) {
+		zcs_gauge_released(bytes);
+		struct zcs_counts *counts = zcs_events();
+		if (counts) {
 			unsigned kind = zcs_tls.in_send ? ZCS_FFN_IN_SEND
 					: zcs_on_zmq_thread() ? ZCS_FFN_IO
 					: zcs_thread_id() == thread_id ? ZCS_FFN_OWN : ZCS_FFN_OTHER;
-			zcs_record(slot, ZCS_OP_HOLD, path, bytes, zcs_elapsed_ns(t0, freed));
-			zcs_record(slot, ZCS_OP_FFN, path, bytes, zcs_elapsed_ns(freed, done));
-			zcs_record_ffn_thread(kind);
+			unsigned k = zcs_size_class(bytes);
+			unsigned hold = zcs_cell_get(slot, ZCS_OP_HOLD, path, k);
+			unsigned fc = zcs_cell_get(slot, ZCS_OP_FFN, path, k);
+			zcs_count(counts, hold, bytes, 1);
+			zcs_time(hold, zcs_elapsed_ns(t0, freed));
+			zcs_count(counts, fc, bytes, 1);
+			zcs_time(fc, zcs_elapsed_ns(freed, done));
+			zcs_add(&zcs_tls.head->ffn_thread[kind], 1, zcs_tls.owned);
 		}
 	}
 	errno = saved_errno;
@@ -324,16 +335,17 @@ static __attribute__((noinline)) void trampoline_sampled(void *data, struct zcs_
 
 /* libzmq calls this, with our record as hint, when it lets go of a buffer;
  * errno is the app's ffn's: nothing on the way here touches it (the slow
- * paths of zcs_hold_put and zcs_shard keep it). */
+ * paths of zcs_hold_put and the shard claim keep it). */
 void zcs_hold_trampoline(void *data, void *hint)
 {
 	struct zcs_hold *h = hint;
 	zcs_handoff_recv(h); /* first: it also orders the shim's init before us */
-	if (h->t0_ticks || h->epoch != zcs_hold_epoch)
-		return trampoline_sampled(data, h);
+	if (h->t0_ticks)
+		return trampoline_timed(data, h);
 	zmq_free_fn *ffn = h->ffn;
 	void *app_hint = h->hint;
 	uint64_t bytes = h->bytes;
+	int ours = h->epoch == zcs_hold_epoch;
 	zcs_hold_put(h);
 
 	/* The app's ffn is app code: whatever libzmq calls it makes are the
@@ -343,5 +355,6 @@ void zcs_hold_trampoline(void *data, void *hint)
 	zcs_tls.depth = 0;
 	ffn(data, app_hint);
 	zcs_tls.depth = depth;
-	released(bytes); /* off the gauge once the app has its buffer back */
+	if (ours) /* off the gauge once the app has its buffer back */
+		zcs_gauge_released(bytes);
 }

@@ -1,13 +1,17 @@
 /*
- * hold.h - follow every zero-copy buffer from zmq_msg_init_data to its ffn.
+ * hold.h - follow a zero-copy buffer from zmq_msg_init_data to its ffn with
+ * a record; and the in-flight gauge every followed buffer is counted in.
  *
- * The shim hands libzmq its own free callback (zcs_hold_trampoline) with a
- * small record as hint; the record remembers the app's ffn and hint, the
- * size, the thread and the socket it went to. When libzmq releases the
- * buffer the trampoline calls the app's ffn exactly once and records hold
- * and ffn (counts always; times when init_data was sampled), which kind of
- * thread ran it, and takes the buffer off the in-flight gauge. Following
- * every buffer is what makes the gauge exact.
+ * Every zero-copy buffer is followed: that is what makes the gauge exact.
+ * Most go through a pair trampoline (pairs.h), with no record. A buffer
+ * whose init_data is timed, or whose (ffn, hint) pair has no trampoline,
+ * gets a record instead: the shim hands libzmq its own free callback
+ * (zcs_hold_trampoline) with a small record as hint; the record remembers
+ * the app's ffn and hint, the size, the thread and the socket it went to.
+ * When libzmq releases the buffer the trampoline calls the app's ffn
+ * exactly once and, for a timed buffer, records hold and ffn time and
+ * which kind of thread ran it; either way it takes the buffer off the
+ * in-flight gauge.
  *
  * Records never come from malloc. Each thread keeps two magazines of up to
  * ZCS_HOLD_BATCH spare records in TLS, so taking and returning one is a
@@ -88,9 +92,11 @@ static inline void zcs_hold_put(struct zcs_hold *h)
 	zcs_tls.hold_free = h;
 	zcs_tls.hold_nfree++;
 }
-/* init_data succeeded: the buffer is in flight. */
-void zcs_hold_started(struct zcs_hold *h);
-/* A zero-copy buffer went untracked. */
+/* The gauge: a buffer of `bytes` was handed to libzmq (init_data
+ * succeeded), or came back (its ffn ran on this thread). */
+void zcs_gauge_handed(uint64_t bytes);
+void zcs_gauge_released(uint64_t bytes);
+/* A zero-copy buffer went untracked (no record to spare). */
 void zcs_hold_untracked(void);
 void zcs_hold_trampoline(void *data, void *hint);
 

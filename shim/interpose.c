@@ -30,13 +30,23 @@
  * zmq_msg_init_data, and only once libzmq no longer reads the buffer.
  * Messages with ffn NULL (constants, zmq_send_const) are never converted.
  *
+ * A converted send closes the app's message inside our frame, so its ffn
+ * runs there; an ffn that sends the next zero-copy message (a chain) would
+ * nest one send in another without end. Past ZCS_CONVERT_NEST_MAX converted
+ * sends on one thread's stack, a send is passed through unconverted (and
+ * counted as such): its ffn then runs later, off this stack, as it would
+ * without the shim.
+ *
  * Whose call: libzmq calls some of these itself through its PLT (zmq_sendmsg
  * jumps to zmq_msg_send, zmq_send_const calls zmq_msg_init_data, monitor
  * events call zmq_msg_send). A call whose return address is in libzmq's code
- * (real.h) passes straight through unrecorded. zcs_tls.depth counts our own
- * frames on this thread and does the same for calls made under them. The
- * app's ffn runs with depth 0 (hold.c, and around the close in step 4), so
- * an ffn that sends, as pyzmq's does, is recorded as the app.
+ * (real.h) passes straight through unrecorded, and so does one whose return
+ * address is in our own functions that call libzmq (wrap.h: zmq_sendmsg
+ * tail-jumps to zmq_msg_send, so that call returns straight to us). An
+ * ffn that sends, as pyzmq's does, is app code and is recorded as the app.
+ *
+ * The receive side (zmq_recv, zmq_msg_recv, zmq_recvmsg, zmq_poll) is in
+ * recv.c; what every wrapper shares, in wrap.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -49,30 +59,50 @@
 #include "clock.h"
 #include "config.h"
 #include "hold.h"
+#include "pairs.h"
 #include "real.h"
 #include "record.h"
 #include "segment.h"
 #include "sockets.h"
 #include "warn.h"
+#include "wrap.h"
 #include "zmqmsg.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static int inited;
-static unsigned mode = ZCS_MODE_OFF;
-static int layout_known;  /* zmqmsg.h's view of msg_t holds: classify sends */
+int zcs_inited;
+unsigned zcs_mode = ZCS_MODE_OFF;
+int zcs_layout_known;
 static int can_convert;   /* layout_known and mode convert */
 static uint64_t threshold_bytes;
-static uint32_t sample_every = 1;
-static struct zcs_config cfg; /* read at load */
-static char warn[400];        /* said at the first call, if anything is wrong */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static char warn[400];    /* said at the first call, if anything is wrong */
+
+extern uint32_t zcs_sample_every;
+extern uint64_t zcs_sample_cost_ticks;
 
 /* ------------------------------------------------------------------ init */
+
+static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
+static struct zcs_config cfg;
 
 static const char *env(const char *name)
 {
 	return getenv(name);
+}
+
+static void load_settings(void)
+{
+	zcs_warn_init();
+	zcs_config_load(&cfg, env, warn, sizeof warn);
+}
+
+/* The settings, read once by whoever needs them first: our constructor,
+ * or a libzmq call from a constructor that ran before ours. */
+const struct zcs_config *zcs_settings(void)
+{
+	int saved = errno;
+	pthread_once(&settings_once, load_settings);
+	errno = saved;
+	return &cfg;
 }
 
 /* fork: our locks are taken before, so that the child gets none held
@@ -99,11 +129,23 @@ static void after_fork_child(void)
 	zcs_hold_after_fork();
 }
 
+/* What timing one call costs, in clock ticks: two clock reads and the
+ * histogram's adds, measured once. */
+static uint64_t timing_cost_ticks(void)
+{
+	uint64_t t0 = zcs_ticks(), t = t0;
+	for (int i = 0; i < 64; i++)
+		t = zcs_ticks();
+	uint64_t read = (t - t0) / 64;
+	/* + ~25 ns for the adds and the gap */
+	return 2 * read + (uint64_t)(25.0 * (double)zcs_clock.hz / 1e9) + 1;
+}
+
 /* Once per process, by the first thread to make an intercepted call, after
  * it resolved libzmq's functions (outside this, see resolve.c). */
 static void init(void)
 {
-	zcs_tls.depth++;
+	zcs_settings();
 	int have_all = zcs_resolve(NULL);
 	int major = 0, minor = 0, patch = 0;
 	if (real_zmq_version)
@@ -114,31 +156,32 @@ static void init(void)
 			 "%slibzmq functions not found; passing through", warn[0] ? "; " : "");
 	}
 	if (cfg.mode != ZCS_MODE_OFF) { /* off: nothing of ours runs */
-		struct zcs_msg_api api = { real_zmq_msg_init, real_zmq_msg_init_size,
-					   real_zmq_msg_init_data, real_zmq_msg_close,
-					   real_zmq_msg_more };
-		layout_known = major == 4 && zcs_msg_selftest(&api);
-		if (!layout_known)
+		struct zcs_msg_api api = { real_zmq_msg_init, real_zmq_msg_size,
+					   real_zmq_msg_init_size, real_zmq_msg_init_data,
+					   real_zmq_msg_close, real_zmq_msg_more };
+		zcs_layout_known = major == 4 && zcs_msg_selftest(&api);
+		if (!zcs_layout_known)
 			snprintf(warn + strlen(warn), sizeof warn - strlen(warn),
 				 "%slibzmq %d.%d.%d message layout not recognised; "
-				 "zmq_msg_send and zmq_sendmsg pass through unrecorded",
+				 "zmq_msg_send, zmq_sendmsg and receives of messages pass "
+				 "through unrecorded",
 				 warn[0] ? "; " : "", major, minor, patch);
 		zcs_clock_init();
+		zcs_sample_cost_ticks = timing_cost_ticks();
 		const char *seg_warn =
 			zcs_segment_calls_seen((uint32_t)(major * 10000 + minor * 100 + patch),
-					       layout_known ? ZCS_F_LAYOUT_KNOWN : 0);
+					       zcs_layout_known ? ZCS_F_LAYOUT_KNOWN : 0);
 		if (seg_warn[0])
 			snprintf(warn + strlen(warn), sizeof warn - strlen(warn), "%s%s",
 				 warn[0] ? "; " : "", seg_warn);
 	}
 	threshold_bytes = cfg.threshold_bytes;
-	sample_every = cfg.sample_every;
-	can_convert = layout_known && cfg.mode == ZCS_MODE_CONVERT;
-	mode = cfg.mode;
+	zcs_sample_every = cfg.sample_every;
+	can_convert = zcs_layout_known && cfg.mode == ZCS_MODE_CONVERT;
+	zcs_mode = cfg.mode;
 	if (warn[0])
 		zcs_warn_once(warn);
-	__atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
-	zcs_tls.depth--;
+	__atomic_store_n(&zcs_inited, 1, __ATOMIC_RELEASE);
 }
 
 /* At load: read the settings and make the segment, so that a process that
@@ -148,13 +191,12 @@ static void init(void)
 __attribute__((constructor)) static void at_load(void)
 {
 	int saved = errno;
-	zcs_warn_init();
-	zcs_config_load(&cfg, env, warn, sizeof warn);
-	if (cfg.mode != ZCS_MODE_OFF) {
+	const struct zcs_config *c = zcs_settings();
+	if (c->mode != ZCS_MODE_OFF) {
 		/* before the segment exists: a child forked before the first
 		 * libzmq call must not write into its parent's */
 		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-		zcs_segment_open(&cfg);
+		zcs_segment_open(c);
 	}
 	zcs_resolve(NULL);
 	errno = saved;
@@ -167,7 +209,7 @@ __attribute__((destructor)) static void fini(void)
 
 /* ------------------------------------------------------------ hot path */
 
-static __attribute__((noinline)) void start(const void *caller)
+void zcs_start(const void *caller)
 {
 	int saved = errno;
 	zcs_resolve(caller); /* outside pthread_once: it takes ld.so's lock */
@@ -175,151 +217,106 @@ static __attribute__((noinline)) void start(const void *caller)
 	errno = saved;
 }
 
-/* Should this call be recorded (and maybe converted)? Not when off; not when
- * nested in our own frame; not when libzmq itself made it. caller is the
- * wrapper's return address. */
-static inline __attribute__((always_inline)) int active(const void *caller)
-{
-	if (zcs_tls.depth)
-		return 0;
-	if (__builtin_expect(!__atomic_load_n(&inited, __ATOMIC_ACQUIRE), 0))
-		start(caller);
-	return mode != ZCS_MODE_OFF && !zcs_called_by_libzmq(caller);
-}
-
-/* Start time if this call of op is to be timed, else 0. Gaps between timed
- * calls are random, 1 to 2N-1 (mean N): a fixed stride would always time
- * the same member of a repeating pattern (every other size, say). */
-static inline uint64_t sample_start(unsigned op)
-{
-	if (zcs_tls.sample_left[op] > 1) {
-		zcs_tls.sample_left[op]--;
-		return 0;
-	}
-	uint32_t gap = 1;
-	if (sample_every > 1) {
-		uint32_t x = zcs_tls.rng ? zcs_tls.rng : 2463534242u ^ zcs_thread_id();
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		zcs_tls.rng = x;
-		gap = 1 + x % (2 * sample_every - 1);
-	}
-	zcs_tls.sample_left[op] = gap;
-	return zcs_ticks();
-}
-
-static __attribute__((noinline)) void finish_timed_or_failed(unsigned slot, unsigned op,
-								 unsigned path, size_t bytes,
-								 uint64_t t0, int rc)
-{
-	if (rc < 0)
-		zcs_record_failed(slot, op, errno);
-	else
-		zcs_record(slot, op, path, bytes, zcs_elapsed_ns(t0, zcs_ticks()));
-}
-
-/* Record the call. errno is libzmq's and stays so: recording touches it only
- * in zcs_shard_claim, which keeps it. The common case, a success not timed,
- * is two adds, inline. */
-static inline void finish(unsigned slot, unsigned op, unsigned path, size_t bytes,
-			  uint64_t t0, int rc)
-{
-	if (__builtin_expect(rc >= 0 && !t0, 1))
-		zcs_record(slot, op, path, bytes, ZCS_UNTIMED);
-	else
-		finish_timed_or_failed(slot, op, path, bytes, t0, rc);
-}
-
-static int enosys(void)
-{
-	errno = ENOSYS;
-	return -1;
-}
-
 /* ---------------------------------------------------------- wrappers */
-
-#define NOINLINE __attribute__((noinline))
 
 static NOINLINE int init_data(zmq_msg_t *msg, void *data, size_t size, zmq_free_fn *ffn,
 			      void *hint)
 {
-	uint64_t t0 = sample_start(ZCS_OP_INIT_DATA);
-	/* Every zero-copy buffer is followed to its ffn (hold.h): that is what
-	 * makes the in-flight gauge exact. Not without a segment to count in;
-	 * a forked child makes its own here, on its first buffer. */
-	if (ffn && !zcs_shared_part)
-		zcs_segment_shared();
-	struct zcs_hold *h = ffn && zcs_shared_part ? zcs_hold_get() : NULL;
-	zcs_tls.depth++;
+	struct zcs_sample *smp = zcs_sampler(ZCS_SLOT_OTHER, ZCS_OP_INIT_DATA);
+	uint64_t t0 = zcs_sample_due(smp);
 	int rc;
-	if (h) {
-		h->ffn = ffn;
-		h->hint = hint;
-		h->t0_ticks = t0;
-		h->bytes = size;
-		h->thread_id = t0 ? zcs_thread_id() : 0;
-		zcs_handoff_send(h);
-		rc = real_zmq_msg_init_data(msg, data, size, zcs_hold_trampoline, h);
-	} else {
+	if (!ffn) {
 		rc = real_zmq_msg_init_data(msg, data, size, ffn, hint);
+		if (rc == 0)
+			zcs_done(ZCS_OP_INIT_DATA, ZCS_SLOT_OTHER, ZCS_PATH_CONST, size, 1, t0, smp);
+		return rc;
 	}
-	/* none of these touch errno (their slow paths keep it) */
-	if (h && rc == 0)
-		zcs_hold_started(h);
-	else if (h)
-		zcs_hold_put(h);
-	else if (ffn && rc == 0 && zcs_shared_part)
-		zcs_hold_untracked();
-	zcs_tls.depth--;
-	finish(ZCS_SLOT_OTHER, ZCS_OP_INIT_DATA, ffn ? ZCS_PATH_ZEROCOPY : ZCS_PATH_CONST, size,
-	       t0, rc);
+	/* Every zero-copy buffer is followed to its ffn: that is what makes
+	 * the in-flight gauge exact (hold.h, pairs.h). Not without a segment
+	 * to count in; a forked child makes its own here, on its first. */
+	if (!zcs_shared_part)
+		zcs_segment_shared();
+	int followed = zcs_shared_part != NULL;
+	zmq_free_fn *tramp = followed && !t0 && size <= ZCS_PAIR_MAX_BYTES
+				     ? zcs_pair_trampoline(ffn, hint) : NULL;
+	if (tramp) {
+		zcs_handoff_send(&zcs_pairs[zcs_tls.pair - 1]);
+		rc = real_zmq_msg_init_data(msg, data, size, tramp,
+					    (void *)((uintptr_t)size << 8 | zcs_hold_epoch));
+	} else {
+		struct zcs_hold *h = followed ? zcs_hold_get() : NULL;
+		if (h) {
+			h->ffn = ffn;
+			h->hint = hint;
+			h->t0_ticks = t0;
+			h->bytes = size;
+			h->thread_id = t0 ? zcs_thread_id() : 0;
+			zcs_handoff_send(h);
+			rc = real_zmq_msg_init_data(msg, data, size, zcs_hold_trampoline, h);
+			if (rc != 0)
+				zcs_hold_put(h); /* keeps errno */
+		} else {
+			rc = real_zmq_msg_init_data(msg, data, size, ffn, hint);
+			if (rc == 0 && followed)
+				zcs_hold_untracked();
+			followed = 0;
+		}
+	}
+	/* neither touches errno (their slow paths keep it) */
+	if (rc == 0 && followed)
+		zcs_gauge_handed(size);
+	if (rc == 0)
+		zcs_done(ZCS_OP_INIT_DATA, ZCS_SLOT_OTHER, ZCS_PATH_ZEROCOPY, size, 1, t0, smp);
+	else
+		zcs_failed(ZCS_OP_INIT_DATA, ZCS_SLOT_OTHER, errno, t0, smp);
 	return rc;
 }
 
 EXPORT int zmq_msg_init_data(zmq_msg_t *msg, void *data, size_t size,
 			     zmq_free_fn *ffn, void *hint)
 {
-	if (!active(__builtin_return_address(0)))
+	if (!zcs_active(__builtin_return_address(0)))
 		return real_zmq_msg_init_data ? real_zmq_msg_init_data(msg, data, size, ffn, hint)
-					      : enosys();
+					      : zcs_enosys();
 	return init_data(msg, data, size, ffn, hint);
 }
 
 static NOINLINE int send_buf(unsigned op, unsigned path, buf_send_fn *real_fn, void *socket,
 			     const void *buf, size_t len, int flags)
 {
-	unsigned slot = zcs_socket_slot(socket);
-	uint64_t t0 = sample_start(op);
-	zcs_tls.depth++;
+	unsigned slot = zcs_slot_of(op, socket);
+	struct zcs_sample *smp = zcs_sampler(slot, op);
+	uint64_t t0 = zcs_sample_due(smp);
 	zcs_tls.in_send++;
 	int rc = real_fn(socket, buf, len, flags);
 	zcs_tls.in_send--;
-	zcs_tls.depth--;
-	finish(slot, op, path, len, t0, rc);
+	if (__builtin_expect(rc >= 0, 1))
+		zcs_done(op, slot, path, len, !(flags & ZMQ_SNDMORE), t0, smp);
+	else
+		zcs_failed(op, slot, errno, t0, smp);
 	return rc;
 }
 
 EXPORT int zmq_send(void *socket, const void *buf, size_t len, int flags)
 {
-	if (!active(__builtin_return_address(0)))
-		return real_zmq_send ? real_zmq_send(socket, buf, len, flags) : enosys();
+	if (!zcs_active(__builtin_return_address(0)))
+		return real_zmq_send ? real_zmq_send(socket, buf, len, flags) : zcs_enosys();
 	return send_buf(ZCS_OP_SEND, ZCS_PATH_COPY, real_zmq_send, socket, buf, len, flags);
 }
 
 EXPORT int zmq_send_const(void *socket, const void *buf, size_t len, int flags)
 {
-	if (!active(__builtin_return_address(0)))
+	if (!zcs_active(__builtin_return_address(0)))
 		return real_zmq_send_const ? real_zmq_send_const(socket, buf, len, flags)
-					   : enosys();
+					   : zcs_enosys();
 	return send_buf(ZCS_OP_SEND_CONST, ZCS_PATH_CONST, real_zmq_send_const, socket,
 			buf, len, flags);
 }
 
 /* Steps 1-4 of the comment at the top. Returns the send's result; *sent_copy
  * says whether the copy was made (if not, nothing was sent yet). */
-static int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
-			  int flags, size_t bytes, struct zcs_hold *h, int *sent_copy)
+static OURS int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
+			       int flags, size_t bytes, struct zcs_hold *h, int *sent_copy)
 {
 	zmq_msg_t copy;
 	int saved = errno;
@@ -350,12 +347,9 @@ static int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
 	} else {
 		if (h)
 			__atomic_store_n(&h->converted, 1, __ATOMIC_RELAXED);
-		/* An untracked ffn runs right here, inside our frame: whatever
-		 * it calls is the app's, as in the trampoline. */
-		unsigned depth = zcs_tls.depth;
-		zcs_tls.depth = 0;
+		/* the app's ffn may run right here, inside our frame: whatever
+		 * it calls is the app's (its return address is the app's) */
 		real_zmq_msg_close(msg);
-		zcs_tls.depth = depth;
 		real_zmq_msg_init(msg);
 	}
 	errno = err;
@@ -367,50 +361,60 @@ static NOINLINE int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, 
 {
 	/* A message libzmq would refuse (closed, never initialised) goes
 	 * straight to libzmq: even zmq_msg_size would assert on it. */
-	if (!layout_known || !zcs_msg_valid(msg))
+	if (!zcs_layout_known || !zcs_msg_valid(msg))
 		return real_fn(msg, socket, flags);
-	unsigned slot = zcs_socket_slot(socket);
+	unsigned slot = zcs_slot_of(op, socket);
 	/* one look at the content block gives path, size and our record */
 	const struct zcs_zmq_content *content = zcs_msg_zerocopy(msg);
 	unsigned path = content ? ZCS_PATH_ZEROCOPY : zcs_msg_path(msg);
-	size_t bytes = content ? content->size : real_zmq_msg_size(msg);
+	size_t bytes = zcs_msg_size(msg);
 	struct zcs_hold *h = content && content->ffn == zcs_hold_trampoline ? content->hint
 									  : NULL;
-	uint64_t t0 = sample_start(op);
+	struct zcs_sample *smp = zcs_sampler(slot, op);
+	uint64_t t0 = zcs_sample_due(smp);
 	int rc = -1, sent_copy = 0;
-	zcs_tls.depth++;
 	zcs_tls.in_send++;
 	if (h) /* before the send: its ffn may run inside it; atomic like
 		  converted, for the same reason (TSan cannot see libzmq's pipe) */
 		__atomic_store_n(&h->slot, (uint16_t)slot, __ATOMIC_RELAXED);
-	if (path == ZCS_PATH_ZEROCOPY && bytes < threshold_bytes && can_convert)
-		rc = send_converted(real_fn, msg, socket, flags, bytes, h, &sent_copy);
+	if (path == ZCS_PATH_ZEROCOPY && bytes < threshold_bytes && can_convert) {
+		if (zcs_tls.convert_nest < ZCS_CONVERT_NEST_MAX) {
+			zcs_tls.convert_nest++;
+			rc = send_converted(real_fn, msg, socket, flags, bytes, h, &sent_copy);
+			zcs_tls.convert_nest--;
+		} else if (zcs_shared_part) {
+			__atomic_fetch_add(&zcs_shared_part->unconverted_nested, 1,
+					   __ATOMIC_RELAXED);
+		}
+	}
 	if (sent_copy)
 		path = ZCS_PATH_CONVERTED;
 	else
 		rc = real_fn(msg, socket, flags);
 	zcs_tls.in_send--;
-	zcs_tls.depth--;
-	finish(slot, op, path, bytes, t0, rc);
+	if (__builtin_expect(rc >= 0, 1))
+		zcs_done(op, slot, path, bytes, !(flags & ZMQ_SNDMORE), t0, smp);
+	else
+		zcs_failed(op, slot, errno, t0, smp);
 	return rc;
 }
 
 EXPORT int zmq_msg_send(zmq_msg_t *msg, void *socket, int flags)
 {
-	if (!active(__builtin_return_address(0)) || !msg)
-		return real_zmq_msg_send ? real_zmq_msg_send(msg, socket, flags) : enosys();
+	if (!zcs_active(__builtin_return_address(0)) || !msg)
+		return real_zmq_msg_send ? real_zmq_msg_send(msg, socket, flags) : zcs_enosys();
 	return send_msg(ZCS_OP_MSG_SEND, real_zmq_msg_send, msg, socket, flags);
 }
 
-static int sendmsg_in_msg_send_order(zmq_msg_t *msg, void *socket, int flags)
+static OURS int sendmsg_in_msg_send_order(zmq_msg_t *msg, void *socket, int flags)
 {
 	return real_zmq_sendmsg(socket, msg, flags);
 }
 
 EXPORT int zmq_sendmsg(void *socket, zmq_msg_t *msg, int flags)
 {
-	if (!active(__builtin_return_address(0)) || !msg)
-		return real_zmq_sendmsg ? real_zmq_sendmsg(socket, msg, flags) : enosys();
+	if (!zcs_active(__builtin_return_address(0)) || !msg)
+		return real_zmq_sendmsg ? real_zmq_sendmsg(socket, msg, flags) : zcs_enosys();
 	return send_msg(ZCS_OP_SENDMSG, sendmsg_in_msg_send_order, msg, socket, flags);
 }
 
@@ -418,16 +422,16 @@ EXPORT int zmq_sendmsg(void *socket, zmq_msg_t *msg, int flags)
 
 EXPORT void *zmq_socket(void *ctx, int type)
 {
-	if (!active(__builtin_return_address(0)))
-		return real_zmq_socket ? real_zmq_socket(ctx, type) : (enosys(), NULL);
+	if (!zcs_active(__builtin_return_address(0)))
+		return real_zmq_socket ? real_zmq_socket(ctx, type) : (zcs_enosys(), NULL);
 	void *socket = real_zmq_socket(ctx, type);
 	if (socket)
 		zcs_socket_opened(socket, type);
 	return socket;
 }
 
-static int endpoint_call(int (*real_fn)(void *, const char *), void *socket,
-			 const char *endpoint, int bound)
+static OURS int endpoint_call(int (*real_fn)(void *, const char *), void *socket,
+			      const char *endpoint, int bound)
 {
 	int rc = real_fn(socket, endpoint);
 	if (rc == 0 && endpoint)
@@ -437,22 +441,22 @@ static int endpoint_call(int (*real_fn)(void *, const char *), void *socket,
 
 EXPORT int zmq_bind(void *socket, const char *endpoint)
 {
-	if (!active(__builtin_return_address(0)))
-		return real_zmq_bind ? real_zmq_bind(socket, endpoint) : enosys();
+	if (!zcs_active(__builtin_return_address(0)))
+		return real_zmq_bind ? real_zmq_bind(socket, endpoint) : zcs_enosys();
 	return endpoint_call(real_zmq_bind, socket, endpoint, 1);
 }
 
 EXPORT int zmq_connect(void *socket, const char *endpoint)
 {
-	if (!active(__builtin_return_address(0)))
-		return real_zmq_connect ? real_zmq_connect(socket, endpoint) : enosys();
+	if (!zcs_active(__builtin_return_address(0)))
+		return real_zmq_connect ? real_zmq_connect(socket, endpoint) : zcs_enosys();
 	return endpoint_call(real_zmq_connect, socket, endpoint, 0);
 }
 
 EXPORT int zmq_close(void *socket)
 {
-	if (!active(__builtin_return_address(0)))
-		return real_zmq_close ? real_zmq_close(socket) : enosys();
+	if (!zcs_active(__builtin_return_address(0)))
+		return real_zmq_close ? real_zmq_close(socket) : zcs_enosys();
 	unsigned slot = zcs_socket_closing(socket);
 	int rc = real_zmq_close(socket);
 	if (rc == 0)

@@ -23,6 +23,10 @@ extern void *(*real_zmq_socket)(void *, int);
 extern int (*real_zmq_close)(void *);
 extern int (*real_zmq_bind)(void *, const char *);
 extern int (*real_zmq_connect)(void *, const char *);
+extern int (*real_zmq_msg_recv)(zmq_msg_t *, void *, int);
+extern int (*real_zmq_recvmsg)(void *, zmq_msg_t *, int);
+extern int (*real_zmq_recv)(void *, void *, size_t, int);
+extern int (*real_zmq_poll)(zmq_pollitem_t *, int, long);
 /* the socket table's type and bound address */
 extern int (*real_zmq_getsockopt)(void *, int, void *, size_t *);
 /* used by conversion and the layout self-test */

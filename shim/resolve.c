@@ -35,6 +35,10 @@ void *(*real_zmq_socket)(void *, int);
 int (*real_zmq_close)(void *);
 int (*real_zmq_bind)(void *, const char *);
 int (*real_zmq_connect)(void *, const char *);
+int (*real_zmq_msg_recv)(zmq_msg_t *, void *, int);
+int (*real_zmq_recvmsg)(void *, zmq_msg_t *, int);
+int (*real_zmq_recv)(void *, void *, size_t, int);
+int (*real_zmq_poll)(zmq_pollitem_t *, int, long);
 int (*real_zmq_getsockopt)(void *, int, void *, size_t *);
 int (*real_zmq_msg_init)(zmq_msg_t *);
 int (*real_zmq_msg_init_size)(zmq_msg_t *, size_t);
@@ -58,7 +62,8 @@ static const struct {
 #define W(name, required) { #name, (void **)&real_##name, required }
 	W(zmq_msg_init_data, 1), W(zmq_send, 1), W(zmq_send_const, 1), W(zmq_msg_send, 1),
 	W(zmq_sendmsg, 1), W(zmq_socket, 1), W(zmq_close, 1), W(zmq_bind, 1),
-	W(zmq_connect, 1), W(zmq_getsockopt, 1), W(zmq_msg_init, 1), W(zmq_msg_init_size, 1), W(zmq_msg_close, 1),
+	W(zmq_connect, 1), W(zmq_msg_recv, 1), W(zmq_recvmsg, 1), W(zmq_recv, 1), W(zmq_poll, 1),
+	W(zmq_getsockopt, 1), W(zmq_msg_init, 1), W(zmq_msg_init_size, 1), W(zmq_msg_close, 1),
 	W(zmq_msg_data, 1), W(zmq_msg_size, 1), W(zmq_msg_more, 1), W(zmq_version, 1),
 	W(zmq_msg_routing_id, 0), W(zmq_msg_set_routing_id, 0), W(zmq_msg_group, 0),
 	W(zmq_msg_set_group, 0),

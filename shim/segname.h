@@ -1,6 +1,6 @@
 /*
- * segname.h - segment object names, "zcshim.<pid>.<start>.<seq>", parsed the
- * same way by the writer (which tidies up finished segments) and the reader.
+ * segname.h - segment object names, "zcshim.<pidns>.<pid>.<start>.<seq>",
+ * made and parsed one way by the writer and the reader.
  */
 #ifndef ZCSHIM_SEGNAME_H
 #define ZCSHIM_SEGNAME_H
@@ -8,36 +8,53 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "zcshim_segment.h"
 
-/* base: a file name without directory. 0 and the fields, or -1 if the name
- * is not exactly ours: three plain decimals (no sign, no overflow). */
-static inline int zcs_name_fields(const char *base, int *pid, uint64_t *start,
-				  uint32_t *seq)
+struct zcs_ident {
+	uint64_t pidns; /* 0: unknown */
+	int pid;
+	uint64_t start_ticks;
+	uint32_t seq;
+};
+
+#define ZCS_SEQ_MAX 64 /* images of one process that can have a name at once */
+
+/* "zcshim.<pidns>.<pid>.<start>.<seq>" into buf (no leading slash). */
+static inline void zcs_name_make(const struct zcs_ident *id, char *buf, size_t len)
 {
-	unsigned long long field[3];
+	snprintf(buf, len, ZCS_SHM_PREFIX "%llu.%d.%llu.%u", (unsigned long long)id->pidns,
+		 id->pid, (unsigned long long)id->start_ticks, id->seq);
+}
+
+/* base: a file name without directory. 0 and the fields, or -1 if the name
+ * is not exactly ours: four plain decimals (no sign, no overflow). */
+static inline int zcs_name_fields(const char *base, struct zcs_ident *id)
+{
+	unsigned long long field[4];
 	size_t plen = strlen(ZCS_SHM_PREFIX);
 	if (strncmp(base, ZCS_SHM_PREFIX, plen) != 0)
 		return -1;
 	const char *p = base + plen;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		char *end;
 		if (*p < '0' || *p > '9')
 			return -1;
 		errno = 0;
 		field[i] = strtoull(p, &end, 10);
-		if (errno || *end != (i < 2 ? '.' : '\0'))
+		if (errno || *end != (i < 3 ? '.' : '\0'))
 			return -1;
 		p = end + 1;
 	}
-	if (field[0] == 0 || field[0] > INT_MAX || field[2] >= UINT32_MAX)
+	if (field[1] == 0 || field[1] > INT_MAX || field[3] >= UINT32_MAX)
 		return -1;
-	*pid = (int)field[0];
-	*start = field[1];
-	*seq = (uint32_t)field[2];
+	id->pidns = field[0];
+	id->pid = (int)field[1];
+	id->start_ticks = field[2];
+	id->seq = (uint32_t)field[3];
 	return 0;
 }
 

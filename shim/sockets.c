@@ -19,6 +19,17 @@
 #include "segment.h"
 
 struct zcs_sockmap_entry zcs_sockmap[ZCS_SOCKMAP_SIZE];
+uint32_t zcs_sockets_epoch = 1; /* a TLS cache entry starts at 0: never current */
+
+unsigned zcs_socket_slot_slow(void *handle)
+{
+	return zcs_socket_slot(handle);
+}
+
+static void new_epoch(void)
+{
+	__atomic_add_fetch(&zcs_sockets_epoch, 1, __ATOMIC_RELEASE);
+}
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned rows_used; /* table rows given out, slots 1..rows_used; read without lock */
@@ -82,7 +93,8 @@ static unsigned enter(void *handle, int type)
 		r->type = type;
 		r->opened_unix_ns = wall_ns();
 		r->closed_unix_ns = 0;
-		r->endpoints[0] = '\0';
+		r->flags = 0;
+		memset(r->endpoints, 0, sizeof r->endpoints);
 		row_end(r);
 	}
 	/* at most ZCS_NSOCKETS entries ever, in 4 times as many places: an
@@ -121,6 +133,7 @@ void zcs_socket_opened(void *handle, int type)
 		mark_closed(e->slot);
 	}
 	enter(handle, type);
+	new_epoch();
 	pthread_mutex_unlock(&lock);
 	errno = saved;
 }
@@ -149,31 +162,35 @@ unsigned zcs_socket_miss(void *handle)
 	return slot;
 }
 
-/* Is endpoint already one of the space-separated words of list? */
-static int listed(const char *list, const char *endpoint)
+/* The endpoint list (zcshim_segment.h): entries one after the other, each
+ * 'b' (bound) or 'c' (connected), the endpoint, a NUL; an empty entry ends
+ * the list. An endpoint may hold any byte but NUL (spaces in ipc paths).
+ * Is endpoint in it, the same way? */
+static int listed(const char *list, char kind, const char *endpoint)
 {
-	size_t len = strlen(endpoint);
-	for (const char *p = list; (p = strstr(p, endpoint)); p++)
-		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+	for (const char *p = list; *p; p += strlen(p) + 1)
+		if (*p == kind && strcmp(p + 1, endpoint) == 0)
 			return 1;
 	return 0;
 }
 
-/* Add endpoint to the space-separated list, once. One that does not fit
- * ends the list with " ...", which then takes no more. */
-static void append(char *list, const char *endpoint)
+/* Add endpoint to row's list, once, whole or not at all (then the row says
+ * it is cut, and takes no more: a later one fitting would hide the gap). */
+static void append(struct zcs_socket *r, const char *endpoint, int bound)
 {
-	size_t used = strlen(list), len = strlen(endpoint), sep = used ? 1 : 0;
-	if (listed(list, endpoint) || (used >= 3 && !strcmp(list + used - 3, "...")))
+	char *list = r->endpoints, kind = bound ? 'b' : 'c';
+	if (r->flags & ZCS_SOCK_F_CUT || listed(list, kind, endpoint))
 		return;
-	if (used + sep + len < ZCS_ENDPOINTS_MAX) {
-		if (sep)
-			list[used++] = ' ';
-		memcpy(list + used, endpoint, len + 1);
+	size_t used = 0, len = strlen(endpoint);
+	while (list[used])
+		used += strlen(list + used) + 1;
+	/* room for kind, endpoint, its NUL, and the list's closing NUL */
+	if (len && used + len + 3 <= ZCS_ENDPOINTS_MAX) {
+		list[used] = kind;
+		memcpy(list + used + 1, endpoint, len + 1);
+		list[used + len + 2] = '\0';
 	} else {
-		size_t at = used + sizeof " ..." <= ZCS_ENDPOINTS_MAX ? used
-								 : ZCS_ENDPOINTS_MAX - sizeof " ...";
-		memcpy(list + at, " ...", sizeof " ...");
+		r->flags |= ZCS_SOCK_F_CUT;
 	}
 }
 
@@ -194,7 +211,7 @@ void zcs_socket_endpoint(void *handle, const char *endpoint, int bound)
 	struct zcs_socket *r = row(slot);
 	if (r) {
 		row_begin(r);
-		append(r->endpoints, endpoint);
+		append(r, endpoint, bound);
 		row_end(r);
 	}
 	pthread_mutex_unlock(&lock);
@@ -221,6 +238,7 @@ void zcs_socket_closed(void *handle, unsigned slot)
 		__atomic_store_n(&e->handle, ZCS_SOCKMAP_TOMB, __ATOMIC_RELEASE);
 	if (slot != ZCS_SLOT_OTHER)
 		mark_closed(slot);
+	new_epoch();
 	pthread_mutex_unlock(&lock);
 	errno = saved;
 }
@@ -240,4 +258,5 @@ void zcs_sockets_after_fork(void)
 	pthread_mutex_init(&lock, NULL);
 	memset(zcs_sockmap, 0, sizeof zcs_sockmap);
 	rows_used = 0;
+	new_epoch();
 }

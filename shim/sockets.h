@@ -37,7 +37,8 @@ static inline unsigned zcs_sockmap_hash(const void *handle)
 	       (ZCS_SOCKMAP_SIZE - 1);
 }
 
-/* The slot sends on this socket are counted under. */
+/* The slot calls on this socket are counted under (the hot path caches it
+ * per op in TLS, record.h, until zcs_sockets_epoch moves). */
 static inline unsigned zcs_socket_slot(void *handle)
 {
 	for (unsigned i = zcs_sockmap_hash(handle);; i = (i + 1) & (ZCS_SOCKMAP_SIZE - 1)) {
@@ -48,6 +49,11 @@ static inline unsigned zcs_socket_slot(void *handle)
 			return zcs_socket_miss(handle);
 	}
 }
+
+/* Bumped (with release) whenever a handle may have changed slot: a socket
+ * made or closed. */
+extern uint32_t zcs_sockets_epoch;
+unsigned zcs_socket_slot_slow(void *handle);
 
 /* Called by the wrappers after libzmq succeeded; errno is kept. */
 void zcs_socket_opened(void *handle, int type);

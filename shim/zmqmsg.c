@@ -23,7 +23,8 @@ static unsigned char type_of(const zmq_msg_t *m)
 
 int zcs_msg_selftest(const struct zcs_msg_api *api)
 {
-	if (!api->init || !api->init_size || !api->init_data || !api->close || !api->more)
+	if (!api->init || !api->size || !api->init_size || !api->init_data || !api->close ||
+	    !api->more)
 		return 0;
 	static char buf[1000];
 	zmq_msg_t m;
@@ -36,7 +37,7 @@ int zcs_msg_selftest(const struct zcs_msg_api *api)
 	struct zcs_zmq_content *c = zcs_msg_zerocopy(&m);
 	ok &= c && c->data == buf && c->size == 100 && c->ffn == probe_ffn &&
 	      c->hint == &probe_calls && zcs_msg_path(&m) == ZCS_PATH_ZEROCOPY &&
-	      zcs_msg_valid(&m);
+	      zcs_msg_valid(&m) && zcs_msg_size(&m) == 100 && api->size(&m) == 100;
 	/* the more flag, which a failed converted send mirrors back */
 	ok &= !api->more(&m) && !zcs_msg_more(&m);
 	zcs_msg_set_more(&m, 1);
@@ -50,7 +51,8 @@ int zcs_msg_selftest(const struct zcs_msg_api *api)
 	/* Constant message. */
 	if (api->init_data(&m, buf, 100, NULL, NULL) != 0)
 		return 0;
-	ok &= type_of(&m) == ZCS_MSG_TYPE_CMSG && zcs_msg_path(&m) == ZCS_PATH_CONST;
+	ok &= type_of(&m) == ZCS_MSG_TYPE_CMSG && zcs_msg_path(&m) == ZCS_PATH_CONST &&
+	      zcs_msg_size(&m) == 100 && api->size(&m) == 100;
 	api->close(&m);
 
 	/* Copies, small (inline) and large (heap content without ffn). */
@@ -59,12 +61,13 @@ int zcs_msg_selftest(const struct zcs_msg_api *api)
 		if (api->init_size(&m, sizes[i]) != 0)
 			return 0;
 		ok &= type_of(&m) == (i ? ZCS_MSG_TYPE_LMSG : ZCS_MSG_TYPE_VSM) &&
-		      zcs_msg_path(&m) == ZCS_PATH_COPY;
+		      zcs_msg_path(&m) == ZCS_PATH_COPY && zcs_msg_size(&m) == sizes[i] &&
+		      api->size(&m) == sizes[i];
 		api->close(&m);
 	}
 
 	api->init(&m);
-	ok &= zcs_msg_path(&m) == ZCS_PATH_COPY;
+	ok &= zcs_msg_path(&m) == ZCS_PATH_COPY && zcs_msg_size(&m) == 0;
 	api->close(&m);
 	return ok;
 }

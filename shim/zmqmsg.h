@@ -5,7 +5,9 @@
  * whether it holds an app buffer with a free callback. libzmq has no API for
  * that, so the shim reads two fields of libzmq 4.x's msg_t (src/msg.hpp):
  * the type byte at offset 42 and, for type_lmsg, the content_t pointer at
- * offset 8, whose ffn says zero-copy (set) or copy (NULL, zmq_msg_init_size).
+ * offset 8, whose ffn says zero-copy (set) or copy (NULL, zmq_msg_init_size);
+ * and, to size a message without a call, the inline size byte at 41 (vsm)
+ * and the size_t at 16 (cmsg).
  * zcs_msg_selftest() checks this against the loaded libzmq at init with
  * messages of every kind; if anything differs, the shim records sends as
  * unclassified and converts nothing.
@@ -25,17 +27,22 @@ struct zcs_zmq_content {   /* libzmq's msg_t::content_t, leading fields */
 	void *hint;
 };
 
-#define ZCS_MSG_CONTENT_OFFSET 8
+#define ZCS_MSG_CONTENT_OFFSET 8  /* lmsg, zclmsg: content_t * */
+#define ZCS_MSG_CDATA_OFFSET   8  /* cmsg: data pointer ... */
+#define ZCS_MSG_CSIZE_OFFSET   16 /* ... and its size_t size */
+#define ZCS_MSG_VSIZE_OFFSET   41 /* vsm: size byte after 33 inline bytes */
 #define ZCS_MSG_TYPE_OFFSET    42
 #define ZCS_MSG_FLAGS_OFFSET   43 /* bit 0: more */
 #define ZCS_MSG_TYPE_VSM       101 /* small, stored inline */
 #define ZCS_MSG_TYPE_LMSG      102 /* content_t: heap copy or app buffer */
 #define ZCS_MSG_TYPE_CMSG      104 /* constant: ffn NULL */
+#define ZCS_MSG_TYPE_ZCLMSG    105 /* received, sharing the decoder's buffer */
 #define ZCS_MSG_TYPE_MIN       101
 #define ZCS_MSG_TYPE_MAX       107 /* 4.2 and 4.3: vsm .. leave */
 
 struct zcs_msg_api {
 	int (*init)(zmq_msg_t *);
+	size_t (*size)(const zmq_msg_t *);
 	int (*init_size)(zmq_msg_t *, size_t);
 	int (*init_data)(zmq_msg_t *, void *, size_t, zmq_free_fn *, void *);
 	int (*close)(zmq_msg_t *);
@@ -72,6 +79,23 @@ static inline struct zcs_zmq_content *zcs_msg_zerocopy(const zmq_msg_t *msg)
 	struct zcs_zmq_content *c =
 		*(struct zcs_zmq_content *const *)(p + ZCS_MSG_CONTENT_OFFSET);
 	return c && c->ffn ? c : NULL;
+}
+
+/* zmq_msg_size(msg) read from the layout: no call on the hot path. */
+static inline size_t zcs_msg_size(const zmq_msg_t *msg)
+{
+	const unsigned char *p = (const unsigned char *)msg;
+	switch (p[ZCS_MSG_TYPE_OFFSET]) {
+	case ZCS_MSG_TYPE_VSM:
+		return p[ZCS_MSG_VSIZE_OFFSET];
+	case ZCS_MSG_TYPE_LMSG:
+	case ZCS_MSG_TYPE_ZCLMSG:
+		return (*(struct zcs_zmq_content *const *)(p + ZCS_MSG_CONTENT_OFFSET))->size;
+	case ZCS_MSG_TYPE_CMSG:
+		return *(const size_t *)(p + ZCS_MSG_CSIZE_OFFSET);
+	default:
+		return 0; /* delimiter, join, leave */
+	}
 }
 
 /* The path a send of msg takes, before any conversion. */

@@ -13,7 +13,11 @@
 #include <unistd.h>
 
 #include "histo.h"
-#include "procstart.h"
+#include "procid.h"
+
+/* Images hold shard 1 only, as one owned shard of a real process: their
+ * files end with it. */
+#define SEG_BYTES (zcs_shard_offset(2))
 
 struct zcs_header *seg_hdr(unsigned char *img)
 {
@@ -25,9 +29,9 @@ struct zcs_shared *seg_shared(unsigned char *img)
 	return (struct zcs_shared *)(img + ZCS_SHARED_OFFSET);
 }
 
-struct zcs_shard *seg_shard(unsigned char *img, unsigned i)
+struct zcs_shard_head *seg_shard(unsigned char *img, unsigned i)
 {
-	return (struct zcs_shard *)(img + ZCS_SHARDS_OFFSET) + i;
+	return (struct zcs_shard_head *)(img + zcs_shard_offset(i));
 }
 
 unsigned char *seg_new(int pid, unsigned state, const char *exe)
@@ -37,6 +41,7 @@ unsigned char *seg_new(int pid, unsigned state, const char *exe)
 	struct zcs_header *h = seg_hdr(img);
 	zcs_header_init_layout(h);
 	h->pid = pid ? pid : (int)getpid();
+	h->pidns = zcs_ns_inode("/proc/self/ns/pid");
 	h->start_ticks = pid ? 12345 : zcs_proc_start_ticks("/proc/self/stat");
 	h->state = state;
 	h->mode = ZCS_MODE_PROFILE;
@@ -49,23 +54,37 @@ unsigned char *seg_new(int pid, unsigned state, const char *exe)
 	snprintf(h->exe, sizeof h->exe, "%s", exe);
 	struct zcs_shared *sh = seg_shared(img);
 	sh->start_clock_ticks = 5000000000ull; /* the clock is ns (tsc_hz 1e9) */
-	for (unsigned op = 0; op < ZCS_NOPS; op++)
-		for (unsigned p = 0; p < ZCS_NPATHS; p++)
-			for (unsigned k = 0; k < ZCS_NSIZES; k++)
-				sh->cell_index[0][op][p][k] = zcs_other_cell(op, p, k);
+	sh->cells_used = ZCS_CELL_FIRST;
+	sh->shards_used[0] = 1u << 1;
 	return img;
 }
 
-static struct zcs_cell *cell(unsigned char *img, unsigned slot, unsigned op, unsigned path,
-			     uint64_t bytes)
+/* The cell of a series: found in the index, or given out as the writer
+ * does (the next number, entered at the key's first free place). */
+static unsigned cell(unsigned char *img, unsigned slot, unsigned op, unsigned path,
+		     unsigned size_class)
 {
 	struct zcs_shared *sh = seg_shared(img);
-	uint16_t *idx = &sh->cell_index[slot][op][path][zcs_size_class(bytes)];
-	if (!*idx) {
-		cr_assert_lt(sh->cells_used, ZCS_NPOOL_CELLS, "cell pool used up");
-		*idx = (uint16_t)(1 + ZCS_NOTHER_CELLS + sh->cells_used++);
-	}
-	return &seg_shard(img, 1)->cell[*idx];
+	uint32_t key = zcs_key(slot, op, path, size_class);
+	uint32_t i = zcs_key_hash(key);
+	for (; sh->index[i]; i = (i + 1) & (ZCS_INDEX_SIZE - 1))
+		if (sh->index[i] >> ZCS_INDEX_CELL_BITS == key)
+			return sh->index[i] & ZCS_INDEX_CELL_MASK;
+	cr_assert_lt(sh->cells_used, ZCS_NCELLS_MAX, "cells used up");
+	unsigned n = sh->cells_used++;
+	sh->index[i] = key << ZCS_INDEX_CELL_BITS | n;
+	return n;
+}
+
+static struct zcs_counts *counts(unsigned char *img, unsigned n)
+{
+	return (struct zcs_counts *)(seg_shard(img, 1) + 1) + n;
+}
+
+static struct zcs_hist *hist(unsigned char *img, unsigned n)
+{
+	return (struct zcs_hist *)(img + zcs_hist_chunk_offset(n / ZCS_HIST_CHUNK_CELLS)) +
+	       n % ZCS_HIST_CHUNK_CELLS;
 }
 
 void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoints,
@@ -80,17 +99,38 @@ void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoin
 	row->type = type;
 	row->opened_unix_ns = seg_hdr(img)->start_unix_ns + slot * 1000000000ull;
 	row->closed_unix_ns = state == ZCS_SOCK_CLOSED ? row->opened_unix_ns + 500000000ull : 0;
-	snprintf(row->endpoints, sizeof row->endpoints, "%s", endpoints);
+	/* space-separated here, bound ones first; entries in the row */
+	memset(row->endpoints, 0, sizeof row->endpoints);
+	char eps[ZCS_ENDPOINTS_MAX];
+	snprintf(eps, sizeof eps, "%s", endpoints);
+	size_t used = 0;
+	for (char *save = NULL, *ep = strtok_r(eps, " ", &save); ep;
+	     ep = strtok_r(NULL, " ", &save)) {
+		size_t len = strlen(ep);
+		cr_assert_lt(used + len + 3, sizeof row->endpoints);
+		row->endpoints[used] = used ? 'c' : 'b';
+		memcpy(row->endpoints + used + 1, ep, len + 1);
+		used += len + 2;
+	}
+}
+
+void seg_fail_on(unsigned char *img, unsigned slot, unsigned op, unsigned err_kind, uint64_t count)
+{
+	unsigned n = cell(img, slot, op, ZCS_PATH_FAILED, err_kind);
+	counts(img, n)->calls += count;
 }
 
 void seg_put_on(unsigned char *img, unsigned slot, unsigned op, unsigned path,
 		uint64_t bytes, uint64_t count, uint64_t ns)
 {
-	struct zcs_cell *c = cell(img, slot, op, path, bytes);
-	c->count += count;
+	unsigned n = cell(img, slot, op, path, zcs_size_class(bytes));
+	struct zcs_counts *c = counts(img, n);
+	struct zcs_hist *h = hist(img, n);
+	c->calls += count;
 	c->bytes += count * bytes;
-	c->time_ns_sum += count * ns;
-	c->buckets[zcs_bucket(ns)] += count;
+	c->msgs += count;
+	h->time_ns_sum += count * ns;
+	h->buckets[zcs_bucket(ns)] += count;
 }
 
 void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
@@ -102,14 +142,17 @@ void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
 void seg_put_spread(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
 		    uint64_t count, uint64_t ns)
 {
-	struct zcs_cell *c = cell(img, ZCS_SLOT_OTHER, op, path, bytes);
-	c->count += count;
+	unsigned n = cell(img, ZCS_SLOT_OTHER, op, path, zcs_size_class(bytes));
+	struct zcs_counts *c = counts(img, n);
+	struct zcs_hist *h = hist(img, n);
+	c->calls += count;
 	c->bytes += count * bytes;
+	c->msgs += count;
 	for (uint64_t i = 0; i < count; i++) {
 		double f = count > 1 ? 0.9 + 0.2 * (double)i / (double)(count - 1) : 1.0;
 		uint64_t t = (uint64_t)((double)ns * f + 0.5);
-		c->time_ns_sum += t;
-		c->buckets[zcs_bucket(t)]++;
+		h->time_ns_sum += t;
+		h->buckets[zcs_bucket(t)]++;
 	}
 }
 
@@ -118,8 +161,8 @@ void seg_write(const unsigned char *img, const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	cr_assert_geq(fd, 0, "%s", path);
 	size_t done = 0;
-	while (done < ZCS_SEGMENT_BYTES) {
-		ssize_t n = pwrite(fd, img + done, ZCS_SEGMENT_BYTES - done, (off_t)done);
+	while (done < SEG_BYTES) {
+		ssize_t n = pwrite(fd, img + done, SEG_BYTES - done, (off_t)done);
 		cr_assert_gt(n, 0);
 		done += (size_t)n;
 	}

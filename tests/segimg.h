@@ -12,14 +12,14 @@
 
 #include "zcshim_segment.h"
 
-/* A fresh image (ZCS_SEGMENT_BYTES) of process pid, or of this very process
+/* A fresh image (ZCS_SEGMENT_BYTES, written up to shard 1's end) of process pid, or of this very process
  * when pid is 0 (pid, start time: the reader then sees it running). Calls
  * seen (ZCS_F_CALLS_SEEN), slot 0's cells in the index, as the writer has. */
 unsigned char *seg_new(int pid, unsigned state, const char *exe);
 struct zcs_header *seg_hdr(unsigned char *img);
 struct zcs_shared *seg_shared(unsigned char *img);
-/* Shard i (1: an owned shard, as most threads write). */
-struct zcs_shard *seg_shard(unsigned char *img, unsigned i);
+/* Shard i's head (1: the one owned shard images have). */
+struct zcs_shard_head *seg_shard(unsigned char *img, unsigned i);
 
 /* Record `count` calls of `bytes` each on op x path, timed at ns each,
  * under slot 0 ("other"). */
@@ -29,7 +29,10 @@ void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
  * first time, as the writer gives them. */
 void seg_put_on(unsigned char *img, unsigned slot, unsigned op, unsigned path,
 		uint64_t bytes, uint64_t count, uint64_t ns);
-/* Fill socket slot's row: zmq type number, endpoints, state, times. */
+/* count calls of op on slot that failed with errno kind err_kind (enum zcs_err). */
+void seg_fail_on(unsigned char *img, unsigned slot, unsigned op, unsigned err_kind, uint64_t count);
+/* Fill socket slot's row: zmq type number, endpoints (space-separated; the
+ * first bound, the rest connected), state, times. */
 void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoints,
 		unsigned state);
 /* Same, timings spread evenly over ns +- 10 %, so that a mean taken from

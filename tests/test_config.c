@@ -67,8 +67,24 @@ Test(config, unset_and_empty_take_defaults_silently)
 	zcs_config_load(&c, fake_get, warn, sizeof warn);
 	cr_assert_eq(c.mode, ZCS_MODE_CONVERT);
 	cr_assert_eq(c.threshold_bytes, 65536);
-	cr_assert_eq(c.sample_every, 16);
+	cr_assert_eq(c.sample_every, 0, "auto");
 	cr_assert_eq(c.keep, 1);
+	cr_assert_str_empty(warn);
+}
+
+Test(config, sample_is_auto_or_a_number)
+{
+	static const char *const env[] = { "ZCSHIM_SAMPLE", "auto", NULL };
+	static const char *const env1[] = { "ZCSHIM_SAMPLE", "1", NULL };
+	struct zcs_config c;
+	char warn[256];
+	fake_env = env;
+	zcs_config_load(&c, fake_get, warn, sizeof warn);
+	cr_assert_eq(c.sample_every, 0);
+	cr_assert_str_empty(warn);
+	fake_env = env1;
+	zcs_config_load(&c, fake_get, warn, sizeof warn);
+	cr_assert_eq(c.sample_every, 1);
 	cr_assert_str_empty(warn);
 }
 
@@ -97,7 +113,7 @@ Test(config, bad_values_fall_back_and_make_one_line_naming_them)
 	zcs_config_load(&c, fake_get, warn, sizeof warn);
 	cr_assert_eq(c.mode, ZCS_MODE_CONVERT);
 	cr_assert_eq(c.threshold_bytes, 65536);
-	cr_assert_eq(c.sample_every, 16);
+	cr_assert_eq(c.sample_every, 0, "auto");
 	cr_assert_eq(c.keep, 1);
 	cr_assert_not_null(strstr(warn, "ZCSHIM_MODE='fast'"));
 	cr_assert_not_null(strstr(warn, "ZCSHIM_THRESHOLD='64q'"));

@@ -19,7 +19,7 @@
 #include <zmq.h> /* socket type numbers */
 
 #include "histo.h"
-#include "procstart.h"
+#include "procid.h"
 #include "segread.h"
 #include "spawn.h"
 
@@ -367,44 +367,29 @@ Test(shim, a_forked_child_gets_its_own_segment)
 	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
 }
 
-Test(shim, an_exec_gets_a_new_segment_and_the_old_one_says_replaced)
+Test(shim, an_exec_retires_the_previous_images_segment)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "40",
 			       "--exec-after", NULL };
 	run_app(NULL, argv);
-	char pid[32], old[PATH_MAX], err[512];
+	char pid[32], err[512];
 	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
 	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), 0, "%s", err);
-	char newest[PATH_MAX];
-	snprintf(newest, sizeof newest, "%s", snap->path);
-	/* the newest is the exec'd image's: a later seq, only its own sends */
-	unsigned seq = snap->hdr.seq;
-	cr_assert_geq(seq, 1);
+	/* the exec'd image's: a later seq, only its own sends */
+	cr_assert_geq(snap->hdr.seq, 1);
 	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 300), 20);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 0);
-
-	/* the first image's, never marked exited: replaced, not dead. Under a
-	 * wrapper (valgrind's launcher) images that never called libzmq come
-	 * in between, with segments of their own: take the newest with calls. */
-	int found = 0;
-	for (unsigned k = seq; k-- > 0;) {
-		snprintf(old, sizeof old, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "%d.%llu.%u", (int)proc.pid,
-			 (unsigned long long)snap->hdr.start_ticks, k);
-		struct zcs_snapshot *s = zcs_snapshot_new();
-		if (zcs_read(old, s, err, sizeof err) == 0 && zcs_calls_seen(s) && !found) {
-			found = 1;
-			cr_assert_eq(s->live, ZCS_LIVE_REPLACED);
-			zcs_snapshot_free(snap);
-			snap = s;
-		} else {
-			zcs_snapshot_free(s);
-		}
-		unlink(old);
-	}
-	unlink(newest);
-	cr_assert(found, "no segment of the first image");
-	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 40);
+	/* and the only one of this process: N images cost one segment */
+	struct zcs_name *names;
+	size_t n, mine = 0;
+	cr_assert_eq(zcs_list(&names, &n, NULL, err, sizeof err), 0);
+	for (size_t i = 0; i < n; i++)
+		mine += names[i].pid == (int)proc.pid &&
+			names[i].start_ticks == snap->hdr.start_ticks;
+	free(names);
+	unlink(snap->path);
+	cr_assert_eq(mine, 1, "%zu segments of one process", mine);
 }
 
 Test(shim, no_room_for_a_segment_still_converts_and_warns_once)
@@ -462,7 +447,7 @@ Test(shim, finished_segments_are_kept_to_a_bound)
 	cr_assert(!first_left, "the oldest of 12 finished segments is still there");
 	struct zcs_name *names;
 	size_t n, mine[2] = { 0, 0 }; /* [1]: no libzmq call seen, kept apart */
-	cr_assert_eq(zcs_list(&names, &n, err, sizeof err), 0);
+	cr_assert_eq(zcs_list(&names, &n, NULL, err, sizeof err), 0);
 	for (size_t i = 0; i < n; i++) {
 		char stat_path[64];
 		snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", names[i].pid);
@@ -623,9 +608,9 @@ Test(shim, sampling_keeps_counts_exact_and_times_every_size)
 		  (unsigned long long)large);
 }
 
-Test(shim, by_default_one_call_in_16_is_timed_and_all_are_counted)
+Test(shim, a_fixed_sample_times_one_call_in_n_and_all_are_counted)
 {
-	const char *env[] = { "ZCSHIM_SAMPLE=", NULL }; /* empty: the default */
+	const char *env[] = { "ZCSHIM_SAMPLE=16", NULL };
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "3200", NULL };
 	run_app(env, argv);
 	read_segment();
@@ -796,22 +781,31 @@ Test(persocket, sockets_beyond_the_table_are_counted_under_other)
 	cr_assert_eq(zcs_messages(snap), 100, "no send goes uncounted");
 }
 
-Test(persocket, more_series_than_cells_fold_into_other_and_stay_readable)
+Test(persocket, more_series_than_cells_fold_into_overflow_and_stay_readable)
 {
-	/* 40 sockets x 16 sizes: 640 series for a pool of 512 cells */
-	const char *argv[] = { "zcapp", "many", "--count", "40", "--sizes",
+	/* 64 sockets x 16 sizes x (send, send_const): 2048 series for the
+	 * 2036 cells a segment gives out */
+	const char *argv[] = { "zcapp", "many", "--count", "64", "--const", "--sizes",
 			       "1,2,4,8,16,32,64,128,256,512,1024,2048,4096,8192,16384,32768",
 			       NULL };
 	run_app(NULL, argv);
 	read_segment(); /* not refused as corrupt */
-	cr_assert_eq(zcs_messages(snap), 640, "no send goes uncounted");
-	cr_assert_eq(snap->shared.cells_used, ZCS_NPOOL_CELLS);
-	cr_assert_eq(snap->shared.cells_short, 640 - ZCS_NPOOL_CELLS, "one call per folded series");
-	cr_assert_eq(slot_count(ZCS_SLOT_OTHER, ZCS_OP_SEND, ZCS_PATH_COPY), 640 - ZCS_NPOOL_CELLS);
-	uint64_t in_table = 0;
-	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++)
-		in_table += slot_count(slot, ZCS_OP_SEND, ZCS_PATH_COPY);
-	cr_assert_eq(in_table, ZCS_NPOOL_CELLS);
+	const uint64_t series = 64 * 16 * 2, cells = ZCS_NCELLS_MAX - ZCS_CELL_FIRST;
+	cr_assert_eq(zcs_messages(snap), series, "no send goes uncounted");
+	cr_assert_eq(snap->shared.cells_used, ZCS_NCELLS_MAX);
+	cr_assert_eq(snap->shared.cells_short, series - cells, "one call per folded series");
+	uint64_t in_cells = 0, in_overflow = 0;
+	for (unsigned c = 1; c < snap->sum.ncells; c++) {
+		unsigned slot, op, path, k;
+		if (zcs_cell_fields(snap, c, &slot, &op, &path, &k) != 0 || !zcs_op_sends(op))
+			continue;
+		if (c < ZCS_CELL_FIRST)
+			in_overflow += snap->sum.cell[c].count;
+		else
+			in_cells += snap->sum.cell[c].count;
+	}
+	cr_assert_eq(in_cells, cells);
+	cr_assert_eq(in_overflow, series - cells);
 }
 
 Test(persocket, a_child_forked_before_any_libzmq_call_has_its_own_segment)
@@ -950,7 +944,7 @@ Test(stat, dumps_json)
 	app_segment(pid, sizeof pid);
 	cr_assert_eq(stat_run("--json", pid, NULL), 0, "%s", proc.err);
 	char want[64];
-	snprintf(want, sizeof want, "{\"version\":2,\"pid\":%s,", pid);
+	snprintf(want, sizeof want, "{\"version\":3,\"pid\":%s,", pid);
 	cr_assert_eq(strncmp(proc.out, want, strlen(want)), 0, "%s", proc.out);
 	cr_assert_not_null(strstr(proc.out, "\"exe\":\"zcapp\""));
 	cr_assert_not_null(strstr(proc.out, "\"state\":\"exited\""));

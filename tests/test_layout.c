@@ -7,9 +7,9 @@
 
 #include "zcshim_segment.h"
 
-Test(layout, version_2_header_offsets)
+Test(layout, version_3_header_offsets)
 {
-	cr_assert_eq(ZCS_LAYOUT_VERSION, 2);
+	cr_assert_eq(ZCS_LAYOUT_VERSION, 3);
 	cr_assert_eq(offsetof(struct zcs_header, magic), 0);
 	cr_assert_eq(offsetof(struct zcs_header, layout_version), 8);
 	cr_assert_eq(offsetof(struct zcs_header, header_bytes), 12);
@@ -17,73 +17,91 @@ Test(layout, version_2_header_offsets)
 	cr_assert_eq(offsetof(struct zcs_header, segment_bytes), 24);
 	cr_assert_eq(offsetof(struct zcs_header, shared_offset), 32);
 	cr_assert_eq(offsetof(struct zcs_header, shared_bytes), 40);
-	cr_assert_eq(offsetof(struct zcs_header, shards_offset), 48);
-	cr_assert_eq(offsetof(struct zcs_header, shard_bytes), 56);
-	cr_assert_eq(offsetof(struct zcs_header, nshards), 64);
-	cr_assert_eq(offsetof(struct zcs_header, state), 68);
-	cr_assert_eq(offsetof(struct zcs_header, pid), 72);
-	cr_assert_eq(offsetof(struct zcs_header, seq), 76);
-	cr_assert_eq(offsetof(struct zcs_header, start_ticks), 80);
-	cr_assert_eq(offsetof(struct zcs_header, start_unix_ns), 88);
-	cr_assert_eq(offsetof(struct zcs_header, exit_unix_ns), 96);
-	cr_assert_eq(offsetof(struct zcs_header, threshold_bytes), 104);
-	cr_assert_eq(offsetof(struct zcs_header, mode), 112);
-	cr_assert_eq(offsetof(struct zcs_header, sample_every), 116);
-	cr_assert_eq(offsetof(struct zcs_header, tsc_hz), 120);
-	cr_assert_eq(offsetof(struct zcs_header, clock), 128);
-	cr_assert_eq(offsetof(struct zcs_header, libzmq_version), 132);
-	cr_assert_eq(offsetof(struct zcs_header, flags), 136);
-	cr_assert_eq(offsetof(struct zcs_header, exe), 144);
-	cr_assert_eq(sizeof(struct zcs_header), 256);
+	cr_assert_eq(offsetof(struct zcs_header, hist_offset), 48);
+	cr_assert_eq(offsetof(struct zcs_header, shards_offset), 56);
+	cr_assert_eq(offsetof(struct zcs_header, shard_area_bytes), 64);
+	cr_assert_eq(offsetof(struct zcs_header, nshards), 72);
+	cr_assert_eq(offsetof(struct zcs_header, state), 76);
+	cr_assert_eq(offsetof(struct zcs_header, pid), 80);
+	cr_assert_eq(offsetof(struct zcs_header, seq), 84);
+	cr_assert_eq(offsetof(struct zcs_header, pidns), 88);
+	cr_assert_eq(offsetof(struct zcs_header, start_ticks), 96);
+	cr_assert_eq(offsetof(struct zcs_header, start_unix_ns), 104);
+	cr_assert_eq(offsetof(struct zcs_header, exit_unix_ns), 112);
+	cr_assert_eq(offsetof(struct zcs_header, threshold_bytes), 120);
+	cr_assert_eq(offsetof(struct zcs_header, mode), 128);
+	cr_assert_eq(offsetof(struct zcs_header, sample_every), 132);
+	cr_assert_eq(offsetof(struct zcs_header, tsc_hz), 136);
+	cr_assert_eq(offsetof(struct zcs_header, clock), 144);
+	cr_assert_eq(offsetof(struct zcs_header, libzmq_version), 148);
+	cr_assert_eq(offsetof(struct zcs_header, flags), 152);
+	cr_assert_eq(offsetof(struct zcs_header, uid), 156);
+	cr_assert_eq(offsetof(struct zcs_header, exe), 160);
+	cr_assert_eq(sizeof(struct zcs_header), 288);
 }
 
-Test(layout, version_2_shared_part)
+Test(layout, version_3_shared_part)
 {
-	cr_assert_eq(sizeof(struct zcs_gauge_line), 64, "one cache line per shard and side");
-	cr_assert_eq(offsetof(struct zcs_inflight, released), ZCS_NSHARDS * 64);
-	cr_assert_eq(offsetof(struct zcs_inflight, peak_buffers), 2 * ZCS_NSHARDS * 64);
-	cr_assert_eq(sizeof(struct zcs_inflight), 576);
-	cr_assert_eq(offsetof(struct zcs_shared, inflight), 0);
-	cr_assert_eq(offsetof(struct zcs_shared, start_clock_ticks), 576);
-	cr_assert_eq(offsetof(struct zcs_shared, sockets_seen), 584);
-	cr_assert_eq(offsetof(struct zcs_shared, cells_used), 588);
-	cr_assert_eq(offsetof(struct zcs_shared, cells_short), 592);
-	cr_assert_eq(offsetof(struct zcs_shared, sockets), 640);
-	cr_assert_eq(sizeof(struct zcs_socket), 248);
+	cr_assert_eq(offsetof(struct zcs_shared, peak), 0);
+	cr_assert_eq(offsetof(struct zcs_shared, start_clock_ticks), 32);
+	cr_assert_eq(offsetof(struct zcs_shared, shards_used), 40);
+	cr_assert_eq(offsetof(struct zcs_shared, cells_used), 56);
+	cr_assert_eq(offsetof(struct zcs_shared, sockets_seen), 60);
+	cr_assert_eq(offsetof(struct zcs_shared, cells_short), 64);
+	cr_assert_eq(offsetof(struct zcs_shared, untracked), 72);
+	cr_assert_eq(offsetof(struct zcs_shared, unconverted_nested), 80);
+	cr_assert_eq(offsetof(struct zcs_shared, sockets), 136);
+	cr_assert_eq(sizeof(struct zcs_socket), 256);
 	cr_assert_eq(offsetof(struct zcs_socket, type), 8);
+	cr_assert_eq(offsetof(struct zcs_socket, flags), 12);
 	cr_assert_eq(offsetof(struct zcs_socket, opened_unix_ns), 16);
 	cr_assert_eq(offsetof(struct zcs_socket, endpoints), 32);
-	cr_assert_eq(offsetof(struct zcs_shared, cell_index), 16760);
-	cr_assert_eq(sizeof(struct zcs_shared), 122368);
-	cr_assert_eq(ZCS_SHARED_OFFSET, 4096);
+	cr_assert_eq(offsetof(struct zcs_shared, index), 16776);
+	cr_assert_eq(sizeof(struct zcs_shared), 33160);
 	cr_assert_eq(ZCS_NSLOTS, 65);
-	cr_assert_eq(ZCS_NCELLS, 1325);
-	cr_assert_lt(ZCS_NCELLS, 65536, "cell numbers are uint16_t");
-	/* other's fixed cells: 1 .. ZCS_NOTHER_CELLS, the pool after them */
-	cr_assert_eq(zcs_other_cell(0, 0, 0), 1);
-	cr_assert_eq(zcs_other_cell(ZCS_NOPS - 1, ZCS_NPATHS - 1, ZCS_NSIZES - 1),
-		     ZCS_NOTHER_CELLS);
+	cr_assert_eq(ZCS_NOPS, 11);
+	cr_assert_eq(ZCS_NPATHS, 6);
+	cr_assert_eq(ZCS_NKEYS, 124410);
+	cr_assert_lt(ZCS_NKEYS, 1u << (32 - ZCS_INDEX_CELL_BITS), "a key fits an index entry");
+	cr_assert_leq(ZCS_NCELLS_MAX, 1u << ZCS_INDEX_CELL_BITS, "a cell fits an index entry");
+	cr_assert_eq(ZCS_INDEX_SIZE, 2 * ZCS_NCELLS_MAX, "probes stay short");
 }
 
-Test(layout, version_2_shard_and_segment_sizes)
+Test(layout, version_3_regions)
 {
-	cr_assert_eq(sizeof(struct zcs_cell), (3 + ZCS_NBUCKETS) * 8);
-	cr_assert_eq(offsetof(struct zcs_shard, failed), 0);
-	cr_assert_eq(offsetof(struct zcs_shard, ffn_thread), 13000);
-	cr_assert_eq(offsetof(struct zcs_shard, cell), 13120, "cells start on a cache line");
-	cr_assert_eq(sizeof(struct zcs_shard), 1571328); /* cells + tail pad to 64 */
-	cr_assert_eq(ZCS_NOPS, 7);
-	cr_assert_eq(ZCS_NPATHS, 4);
+	cr_assert_eq(sizeof(struct zcs_counts), 24);
+	cr_assert_eq(sizeof(struct zcs_hist), 1152);
+	cr_assert_eq(ZCS_HIST_CHUNK_BYTES % 4096, 0, "chunks are whole pages");
+	cr_assert_eq(sizeof(struct zcs_shard_head), 256);
+	cr_assert_eq(offsetof(struct zcs_shard_head, released), 64, "gauge sides on lines of their own");
+	cr_assert_eq(offsetof(struct zcs_shard_head, threads), 128);
+	cr_assert_eq(offsetof(struct zcs_shard_head, busy_ns_done), 136);
+	cr_assert_eq(offsetof(struct zcs_shard_head, busy_since_unix_ns), 144);
+	cr_assert_eq(offsetof(struct zcs_shard_head, ffn_thread), 152);
+	cr_assert_eq(ZCS_SHARED_OFFSET, 4096);
+	cr_assert_eq(ZCS_HIST_OFFSET, 40960);
+	cr_assert_eq(ZCS_BASE_BYTES, 40960, "what load backs: well under 1 MiB");
+	cr_assert_eq(ZCS_SHARDS_OFFSET, 2400256);
+	cr_assert_eq(ZCS_SHARD_AREA_BYTES, 53248);
+	cr_assert_eq(ZCS_SEGMENT_BYTES, 9216000);
+	cr_assert_eq(ZCS_NSHARDS, 128);
+	cr_assert_eq(ZCS_NBUCKETS, 143);
 	cr_assert_eq(ZCS_NSIZES, 29);
-	cr_assert_eq(ZCS_NBUCKETS, 144);
-	cr_assert_eq(ZCS_NSHARDS, 4);
-	cr_assert_eq(ZCS_NERRS, 5);
-	cr_assert_eq(ZCS_SHARDS_OFFSET, 126976);
-	cr_assert_geq(ZCS_SHARDS_OFFSET, ZCS_SHARED_OFFSET + sizeof(struct zcs_shared));
-	cr_assert_eq(ZCS_SHARDS_OFFSET % 4096, 0, "shards start on a page");
-	cr_assert_eq(sizeof(struct zcs_shard) % 64, 0, "shards do not share cache lines");
-	cr_assert_eq(ZCS_SEGMENT_BYTES, 6412288);
-	cr_assert_eq(ZCS_SEGMENT_BYTES, ZCS_SHARDS_OFFSET + 4 * sizeof(struct zcs_shard));
+}
+
+Test(layout, keys_round_trip)
+{
+	for (unsigned slot = 0; slot < ZCS_NSLOTS; slot += 7)
+		for (unsigned op = 0; op < ZCS_NOPS; op++)
+			for (unsigned path = 0; path < ZCS_NPATHS; path++)
+				for (unsigned k = 0; k < ZCS_NSIZES; k += 3) {
+					unsigned a, b, c, d;
+					uint32_t key = zcs_key(slot, op, path, k);
+					cr_assert(key >= 1 && key <= ZCS_NKEYS);
+					zcs_key_fields(key, &a, &b, &c, &d);
+					cr_assert(a == slot && b == op && c == path && d == k);
+					cr_assert_lt(zcs_key_hash(key), ZCS_INDEX_SIZE);
+				}
 }
 
 Test(layout, names_cover_every_value)

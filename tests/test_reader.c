@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "histo.h"
-#include "procstart.h"
+#include "procid.h"
+#include "segimg.h"
 #include "segread.h"
 
 static unsigned char *image;
@@ -20,45 +21,67 @@ static char err[512];
 
 static struct zcs_header *hdr(void)
 {
-	return (struct zcs_header *)image;
-}
-
-static struct zcs_shard *shard(unsigned i)
-{
-	return (struct zcs_shard *)(image + ZCS_SHARDS_OFFSET) + i;
-}
-
-/* A valid segment of pid 4242 with a few counts in two shards. */
-static void setup(void)
-{
-	image = calloc(1, ZCS_SEGMENT_BYTES);
-	snap = zcs_snapshot_new();
-	cr_assert(image && snap);
-	zcs_header_init_layout(hdr());
-	hdr()->pid = 4242;
-	hdr()->state = ZCS_STATE_EXITED;
-	hdr()->sample_every = 1;
-	hdr()->threshold_bytes = 65536;
-	hdr()->flags = ZCS_F_CALLS_SEEN;
-	strcpy(hdr()->exe, "app");
-	const unsigned n = zcs_other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7);
-	struct zcs_cell *a = &shard(0)->cell[n];
-	struct zcs_cell *b = &shard(3)->cell[n];
-	a->count = 90;
-	a->bytes = 9000;
-	a->buckets[zcs_bucket(100)] = 90;
-	b->count = 10;
-	b->bytes = 1000;
-	b->buckets[zcs_bucket(5000)] = 10;
-	shard(2)->failed[ZCS_SLOT_OTHER][ZCS_OP_MSG_SEND][ZCS_ERR_EAGAIN] = 3;
+	return seg_hdr(image);
 }
 
 static struct zcs_shared *shared(void)
 {
-	return (struct zcs_shared *)(image + ZCS_SHARED_OFFSET);
+	return seg_shared(image);
 }
 
-/* The cell a reader shows for other's msg_send converted [64,128). */
+/* Counts of cell n in shard i (which then is in use). */
+static struct zcs_counts *counts(unsigned i, unsigned n)
+{
+	shared()->shards_used[i / 64] |= UINT64_C(1) << (i % 64);
+	return (struct zcs_counts *)(seg_shard(image, i) + 1) + n;
+}
+
+static struct zcs_hist *hist(unsigned n)
+{
+	return (struct zcs_hist *)(image + zcs_hist_chunk_offset(n / ZCS_HIST_CHUNK_CELLS)) +
+	       n % ZCS_HIST_CHUNK_CELLS;
+}
+
+/* Give the next cell to a key, as the writer does. */
+static unsigned new_cell(unsigned slot, unsigned op, unsigned path, unsigned k)
+{
+	uint32_t key = zcs_key(slot, op, path, k), i = zcs_key_hash(key);
+	while (shared()->index[i])
+		i = (i + 1) & (ZCS_INDEX_SIZE - 1);
+	unsigned n = shared()->cells_used++;
+	shared()->index[i] = key << ZCS_INDEX_CELL_BITS | n;
+	return n;
+}
+
+/* Where the reader stops reading this image: the end of the last used
+ * shard's counts. */
+static size_t needed(void)
+{
+	unsigned last = 0;
+	for (unsigned s = 0; s < ZCS_NSHARDS; s++)
+		if (shared()->shards_used[s / 64] >> (s % 64) & 1)
+			last = s;
+	return zcs_shard_offset(last) + zcs_shard_used_bytes(shared()->cells_used);
+}
+
+/* A valid segment of pid 4242: other's msg_send converted [64,128) counted
+ * in shards 1 and 3 (90 x 100 ns, 10 x 5 us), 3 EAGAINs in shard 2. */
+static unsigned conv7;
+static void setup(void)
+{
+	image = seg_new(4242, ZCS_STATE_EXITED, "app");
+	snap = zcs_snapshot_new();
+	cr_assert(image && snap);
+	conv7 = new_cell(ZCS_SLOT_OTHER, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7);
+	*counts(1, conv7) = (struct zcs_counts){ 90, 9000, 90 };
+	*counts(3, conv7) = (struct zcs_counts){ 10, 1000, 10 };
+	hist(conv7)->buckets[zcs_bucket(100)] = 90;
+	hist(conv7)->buckets[zcs_bucket(5000)] = 10;
+	unsigned f = new_cell(ZCS_SLOT_OTHER, ZCS_OP_MSG_SEND, ZCS_PATH_FAILED, ZCS_ERR_EAGAIN);
+	counts(2, f)->calls = 3;
+}
+
+/* The cell a reader shows for other's (op, path, size class). */
 static const struct zcs_cell *other_cell(unsigned op, unsigned path, unsigned k)
 {
 	return zcs_cell_at(snap, ZCS_SLOT_OTHER, op, path, k);
@@ -78,7 +101,9 @@ Test(reader, sums_shards)
 	const struct zcs_cell *c = other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7);
 	cr_assert_eq(c->count, 100);
 	cr_assert_eq(c->bytes, 10000);
+	cr_assert_eq(c->msgs, 100);
 	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 3);
+	cr_assert_eq(snap->sum.failed[ZCS_SLOT_OTHER][ZCS_OP_MSG_SEND][ZCS_ERR_EAGAIN], 3);
 	cr_assert_eq(zcs_messages(snap), 100);
 	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
 	cr_assert_str_eq(snap->hdr.exe, "app");
@@ -93,8 +118,7 @@ Test(reader, quantiles_are_bucket_upper_bounds)
 	cr_assert_eq(zcs_cell_quantile_ns(c, 0.90), zcs_bucket_hi(zcs_bucket(100)));
 	cr_assert_eq(zcs_cell_quantile_ns(c, 0.99), zcs_bucket_hi(zcs_bucket(5000)));
 	cr_assert_eq(zcs_cell_max_ns(c), zcs_bucket_hi(zcs_bucket(5000)));
-	const struct zcs_cell *empty = other_cell(ZCS_OP_SEND, ZCS_PATH_COPY, 7);
-	cr_assert_eq(zcs_cell_quantile_ns(empty, 0.5), 0);
+	cr_assert_null(other_cell(ZCS_OP_SEND, ZCS_PATH_COPY, 7), "never used: no cell");
 }
 
 static void refused(size_t len, const char *why)
@@ -106,7 +130,8 @@ static void refused(size_t len, const char *why)
 Test(reader, refuses_truncated)
 {
 	refused(10, "truncated");
-	refused(ZCS_SEGMENT_BYTES - 1, "truncated");
+	refused(needed() - 1, "truncated");
+	cr_assert_eq(zcs_parse(image, needed(), snap, err, sizeof err), 0, "%s", err);
 }
 
 Test(reader, refuses_bad_magic)
@@ -117,94 +142,92 @@ Test(reader, refuses_bad_magic)
 
 Test(reader, refuses_other_versions)
 {
-	hdr()->layout_version = 1;
-	refused(ZCS_SEGMENT_BYTES, "layout version 1");
-	hdr()->layout_version = 3;
-	refused(ZCS_SEGMENT_BYTES, "layout version 3");
+	hdr()->layout_version = 2;
+	refused(ZCS_SEGMENT_BYTES, "layout version 2");
+	hdr()->layout_version = 4;
+	refused(ZCS_SEGMENT_BYTES, "layout version 4");
 }
 
 Test(reader, refuses_other_layouts)
 {
-	hdr()->nshards = 1000000;
-	refused(ZCS_SEGMENT_BYTES, "layout does not match");
-}
-
-Test(reader, refuses_shards_outside_the_segment)
-{
-	hdr()->shards_offset = ZCS_SEGMENT_BYTES - 8;
-	refused(ZCS_SEGMENT_BYTES, "do not fit");
-	hdr()->shards_offset = UINT64_MAX - 7;
-	refused(ZCS_SEGMENT_BYTES, "do not fit");
-	hdr()->shards_offset = 3;
-	refused(ZCS_SEGMENT_BYTES, "do not fit");
-}
-
-Test(reader, refuses_a_shared_part_outside_or_overlapping)
-{
-	hdr()->shared_offset = 100; /* inside the header */
-	refused(ZCS_SEGMENT_BYTES, "shared part");
-	hdr()->shared_offset = ZCS_SEGMENT_BYTES - 8;
-	refused(ZCS_SEGMENT_BYTES, "shared part");
-	hdr()->shared_offset = UINT64_MAX - 7;
-	refused(ZCS_SEGMENT_BYTES, "shared part");
-	hdr()->shared_offset = ZCS_SHARDS_OFFSET - 64; /* runs into the shards */
-	refused(ZCS_SEGMENT_BYTES, "do not fit");
-	hdr()->shared_offset = ZCS_SHARED_OFFSET;
-	hdr()->shared_bytes = 8;
-	refused(ZCS_SEGMENT_BYTES, "layout does not match");
-}
-
-/* Index entries the fuzzer may write: beyond the cells, into other's,
- * twice the same; each refused, none followed. */
-Test(reader, refuses_cell_numbers_it_cannot_trust)
-{
-	uint16_t *e = &shared()->cell_index[5][ZCS_OP_SEND][ZCS_PATH_COPY][3];
-	static const struct { uint16_t v; const char *why; } cases[] = {
-		{ ZCS_NCELLS, "beyond the cells" },
-		{ UINT16_MAX, "beyond the cells" },
-		{ 1, "one of other's cells" },
-		{ ZCS_NOTHER_CELLS, "one of other's cells" },
+	static const size_t fields[] = {
+		offsetof(struct zcs_header, nshards), offsetof(struct zcs_header, shards_offset),
+		offsetof(struct zcs_header, shared_offset), offsetof(struct zcs_header, hist_offset),
+		offsetof(struct zcs_header, shared_bytes), offsetof(struct zcs_header, segment_bytes),
+		offsetof(struct zcs_header, shard_area_bytes), offsetof(struct zcs_header, layout_hash),
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		*e = cases[i].v;
-		refused(ZCS_SEGMENT_BYTES, cases[i].why);
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		image[fields[i]] ^= 0x40;
+		refused(ZCS_SEGMENT_BYTES, "layout does not match");
+		image[fields[i]] ^= 0x40;
 	}
-	*e = ZCS_NOTHER_CELLS + 1;
-	shared()->cell_index[9][ZCS_OP_HOLD][ZCS_PATH_ZEROCOPY][20] = ZCS_NOTHER_CELLS + 1;
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+}
+
+/* Index entries the fuzzer may write: keys and cells out of range, a cell
+ * or key twice; each refused, none followed. */
+Test(reader, refuses_index_entries_it_cannot_trust)
+{
+	uint32_t key = zcs_key(5, ZCS_OP_SEND, ZCS_PATH_COPY, 3), at = 77;
+	static const struct { uint32_t cell; const char *why; } cells[] = {
+		{ 0, "an overflow cell" },
+		{ 3, "an overflow cell" },
+		{ 500, "not given out" },
+		{ ZCS_INDEX_CELL_MASK, "not given out" },
+	};
+	cr_assert_eq(shared()->index[at], 0);
+	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+		shared()->index[at] = key << ZCS_INDEX_CELL_BITS | cells[i].cell;
+		refused(ZCS_SEGMENT_BYTES, cells[i].why);
+	}
+	shared()->index[at] = key << ZCS_INDEX_CELL_BITS | conv7;
 	refused(ZCS_SEGMENT_BYTES, "used twice");
-	shared()->cell_index[9][ZCS_OP_HOLD][ZCS_PATH_ZEROCOPY][20] = ZCS_NCELLS - 1;
+	shared()->index[at] = (ZCS_NKEYS + 1) << ZCS_INDEX_CELL_BITS | conv7;
+	refused(ZCS_SEGMENT_BYTES, "holds key");
+	shared()->index[at] = zcs_key(2, ZCS_OP_HOLD, ZCS_PATH_FAILED, 0) << ZCS_INDEX_CELL_BITS |
+			      shared()->cells_used++;
+	refused(ZCS_SEGMENT_BYTES, "failed hold");
+	shared()->index[at] = zcs_key(2, ZCS_OP_SEND, ZCS_PATH_FAILED, ZCS_NERRS)
+				      << ZCS_INDEX_CELL_BITS | (shared()->cells_used - 1);
+	refused(ZCS_SEGMENT_BYTES, "errno kind");
+	shared()->index[at] = zcs_key(ZCS_SLOT_OTHER, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7)
+				      << ZCS_INDEX_CELL_BITS | (shared()->cells_used - 1);
+	refused(ZCS_SEGMENT_BYTES, "twice");
+	shared()->index[at] = key << ZCS_INDEX_CELL_BITS | (shared()->cells_used - 1);
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
-	/* other's entries are the layout's, whatever the file says */
-	shared()->cell_index[0][ZCS_OP_SEND][ZCS_PATH_COPY][3] = 60000;
-	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(snap->shared.cell_index[0][ZCS_OP_SEND][ZCS_PATH_COPY][3],
-		     zcs_other_cell(ZCS_OP_SEND, ZCS_PATH_COPY, 3));
+	shared()->cells_used = ZCS_NCELLS_MAX + 1;
+	refused(ZCS_SEGMENT_BYTES, "cells used");
+	shared()->cells_used = 2;
+	refused(ZCS_SEGMENT_BYTES, "cells used");
+	shared()->cells_used = ZCS_CELL_FIRST + 3;
 	shared()->sockets[4].state = 3;
 	refused(ZCS_SEGMENT_BYTES, "socket 4 in state 3");
 }
 
 Test(reader, sums_by_size_socket_and_both)
 {
-	/* socket 2 sends 5 x 100 B on its own cell; other has 100 (setup) */
-	const unsigned c = ZCS_NOTHER_CELLS + 1;
-	shared()->cell_index[2][ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][7] = (uint16_t)c;
-	shared()->cell_index[2][ZCS_OP_MSG_SEND][ZCS_PATH_CONVERTED][9] = (uint16_t)c + 1;
-	shard(1)->cell[c].count = 5;
-	shard(2)->cell[c + 1].count = 7;
-	shard(1)->failed[2][ZCS_OP_MSG_SEND][ZCS_ERR_ETERM] = 4;
+	/* socket 2 sends 5 x 100 B and 7 x 300 B; other has 100 (setup) */
+	unsigned c = new_cell(2, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7);
+	unsigned d = new_cell(2, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 9);
+	counts(1, c)->calls = 5;
+	counts(2, d)->calls = 7;
+	unsigned f = new_cell(2, ZCS_OP_MSG_SEND, ZCS_PATH_FAILED, ZCS_ERR_ETERM);
+	counts(1, f)->calls = 4;
 	shared()->sockets[2].state = ZCS_SOCK_OPEN;
 	shared()->sockets[2].type = 8;
-	memset(shared()->sockets[2].endpoints, 'x', ZCS_ENDPOINTS_MAX);
-	shared()->sockets[2].endpoints[3] = '\n';
+	memset(shared()->sockets[2].endpoints, 'b', ZCS_ENDPOINTS_MAX); /* unterminated */
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(strlen(snap->shared.sockets[2].endpoints), ZCS_ENDPOINTS_MAX - 1);
-	cr_assert_eq(snap->shared.sockets[2].endpoints[3], '?');
+	size_t it = 0;
+	const char *ep = zcs_endpoint_next(&snap->shared.sockets[2], &it, NULL);
+	cr_assert_not_null(ep);
+	cr_assert_eq(strlen(ep), ZCS_ENDPOINTS_MAX - 3, "cut to the row");
+	cr_assert_null(zcs_endpoint_next(&snap->shared.sockets[2], &it, NULL));
 	cr_assert_eq(zcs_messages(snap), 112);
 	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 7);
 	cr_assert(zcs_slot_used(snap, 2) && zcs_slot_used(snap, 0) && !zcs_slot_used(snap, 3));
 
 	struct zcs_series x;
-	size_t it = 0;
+	it = 0;
 	cr_assert(zcs_series_next(snap, &it, &x)); /* by size: [64,128) of both */
 	cr_assert(x.slot == ZCS_ALL && x.size_class == 7 && x.cell->count == 105);
 	cr_assert(zcs_series_next(snap, &it, &x));
@@ -225,11 +248,29 @@ Test(reader, sums_by_size_socket_and_both)
 	cr_assert_eq(n, 3);
 }
 
+Test(reader, endpoint_lists_keep_each_endpoint_whole)
+{
+	struct zcs_socket *row = &shared()->sockets[3];
+	row->state = ZCS_SOCK_OPEN;
+	static const char list[] = "bipc:///tmp/rt a b.ipc\0ctcp://h:1\0x junk\0c\0";
+	memcpy(row->endpoints, list, sizeof list);
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	size_t it = 0;
+	int bound = -1;
+	cr_assert_str_eq(zcs_endpoint_next(&snap->shared.sockets[3], &it, &bound),
+			 "ipc:///tmp/rt a b.ipc");
+	cr_assert_eq(bound, 1);
+	cr_assert_str_eq(zcs_endpoint_next(&snap->shared.sockets[3], &it, &bound), "tcp://h:1");
+	cr_assert_eq(bound, 0);
+	cr_assert_null(zcs_endpoint_next(&snap->shared.sockets[3], &it, &bound),
+		       "entries the writer does not make are skipped");
+}
+
 Test(reader, without_calls_the_shards_are_not_read)
 {
 	hdr()->flags = 0;
 	/* the header and the shared part are enough */
-	cr_assert_eq(zcs_parse(image, ZCS_SHARDS_OFFSET, snap, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(zcs_parse(image, ZCS_BASE_BYTES, snap, err, sizeof err), 0, "%s", err);
 	cr_assert(!zcs_calls_seen(snap));
 	cr_assert_eq(zcs_messages(snap), 0);
 	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 0);
@@ -238,15 +279,15 @@ Test(reader, without_calls_the_shards_are_not_read)
 
 Test(reader, a_baseline_subtracts_counters_not_gauges)
 {
-	shared()->inflight.handed[1].buffers = 9;
-	shared()->inflight.peak_buffers = 20;
-	shared()->inflight.untracked = 5;
+	seg_shard(image, 1)->handed.buffers = 9;
+	shared()->peak.buffers = 20;
+	shared()->untracked = 5;
 	shared()->cells_short = 6;
 	struct zcs_snapshot *base = zcs_snapshot_new();
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, base, err, sizeof err), 0, "%s", err);
-	shard(1)->cell[zcs_other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7)].count += 10;
-	shared()->inflight.released[2].buffers = 6;
-	shared()->inflight.untracked = 8;
+	counts(1, conv7)->calls += 10;
+	seg_shard(image, 2)->released.buffers = 6;
+	shared()->untracked = 8;
 	shared()->cells_short = 7;
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
 	zcs_snapshot_sub(snap, snap, base);
@@ -265,6 +306,8 @@ Test(reader, a_baseline_subtracts_counters_not_gauges)
 	cr_assert_eq(zcs_messages(base), 10);
 	cr_assert_eq(base->shared.inflight.peak_buffers, 20);
 	cr_assert_eq(base->shared.cells_short, 1);
+	zcs_inflight_now(base, &buffers, &bytes);
+	cr_assert_eq(buffers, 3);
 	free(img);
 	zcs_snapshot_free(base);
 }
@@ -302,27 +345,30 @@ Test(reader, terminates_an_unterminated_name)
 Test(reader, every_prefix_of_a_segment_is_handled)
 {
 	/* short reads of a segment being truncated: refused, never a crash,
-	 * from inside the header to one byte short of the whole */
+	 * from inside the header to one byte short of what it needs */
+	size_t need = needed();
 	for (size_t len = 0; len <= 4096; len += 7)
 		cr_assert_eq(zcs_parse(image, len, snap, err, sizeof err), -1);
-	for (size_t len = 4096; len < ZCS_SEGMENT_BYTES; len += 65537)
+	for (size_t len = 4096; len < need; len += 65537)
 		cr_assert_eq(zcs_parse(image, len, snap, err, sizeof err), -1, "len %zu", len);
-	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES - 1, snap, err, sizeof err), -1);
-	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0);
+	cr_assert_eq(zcs_parse(image, need - 1, snap, err, sizeof err), -1);
+	cr_assert_eq(zcs_parse(image, need, snap, err, sizeof err), 0);
 }
 
 Test(reader, names)
 {
 	struct zcs_name n;
-	cr_assert_eq(zcs_parse_name("zcshim.123.456.0", &n), 0);
+	cr_assert_eq(zcs_parse_name("zcshim.4026531836.123.456.0", &n), 0);
+	cr_assert_eq(n.pidns, 4026531836u);
 	cr_assert_eq(n.pid, 123);
 	cr_assert_eq(n.start_ticks, 456);
 	cr_assert_eq(n.seq, 0);
-	cr_assert_str_eq(n.path, "/dev/shm/zcshim.123.456.0");
-	cr_assert_eq(zcs_parse_name("zcshim.123.456", &n), -1);
-	cr_assert_eq(zcs_parse_name("zcshim.123.456.0x", &n), -1);
-	cr_assert_eq(zcs_parse_name("zcshim.-1.456.0", &n), -1);
-	cr_assert_eq(zcs_parse_name("other.1.2.3", &n), -1);
+	cr_assert_str_eq(n.path, "/dev/shm/zcshim.4026531836.123.456.0");
+	cr_assert_eq(zcs_parse_name("zcshim.123.456.0", &n), -1, "layout 2's names");
+	cr_assert_eq(zcs_parse_name("zcshim.1.123.456.0x", &n), -1);
+	cr_assert_eq(zcs_parse_name("zcshim.1.-1.456.0", &n), -1);
+	cr_assert_eq(zcs_parse_name("zcshim.ledger.1.0", &n), -1);
+	cr_assert_eq(zcs_parse_name("other.1.1.2.3", &n), -1);
 }
 
 Test(reader, reads_files_and_refuses_symlinks)
@@ -330,7 +376,7 @@ Test(reader, reads_files_and_refuses_symlinks)
 	char path[] = "/tmp/zcshim-test-XXXXXX", link[64];
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	cr_assert_eq(write(fd, image, needed()), (ssize_t)needed());
 	close(fd);
 	cr_assert_eq(zcs_read(path, snap, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(other_cell(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7)->count, 100);
@@ -363,7 +409,7 @@ Test(reader, refuses_another_users_segment)
 	char path[] = "/tmp/zcshim-test-XXXXXX";
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	cr_assert_eq(write(fd, image, needed()), (ssize_t)needed());
 	close(fd);
 	uid_t other = geteuid() == 65534 ? 65533 : 65534;
 	if (chown(path, other, (gid_t)-1) != 0) {
@@ -393,10 +439,10 @@ static void *rewrite(void *arg)
 		if (fd < 0)
 			continue;
 		switch (i % 4) {
-		case 0: (void)!pwrite(fd, image, ZCS_SEGMENT_BYTES, 0); break;
+		case 0: (void)!pwrite(fd, image, needed(), 0); break;
 		case 1: memset(junk, (int)i, sizeof junk); (void)!pwrite(fd, junk, sizeof junk, 0); break;
-		case 2: (void)!ftruncate(fd, (off_t)(i * 7919 % ZCS_SEGMENT_BYTES)); break;
-		case 3: (void)!ftruncate(fd, (off_t)ZCS_SEGMENT_BYTES * 2); break;
+		case 2: (void)!ftruncate(fd, (off_t)(i * 7919 % needed())); break;
+		case 3: (void)!ftruncate(fd, (off_t)needed() * 2); break;
 		}
 		close(fd);
 	}
@@ -431,23 +477,25 @@ Test(reader, a_recycled_pid_is_told_apart_by_start_time)
 	uint64_t start = zcs_proc_start_ticks("/proc/self/stat");
 	cr_assert_gt(start, 1);
 	char older[128], newer[128];
-	snprintf(older, sizeof older, "/dev/shm/zcshim.%d.%llu.0", (int)getpid(),
+	unsigned long long ns = zcs_ns_inode("/proc/self/ns/pid");
+	snprintf(older, sizeof older, "/dev/shm/zcshim.%llu.%d.%llu.0", ns, (int)getpid(),
 		 (unsigned long long)(start - 1));
-	snprintf(newer, sizeof newer, "/dev/shm/zcshim.%d.%llu.0", (int)getpid(),
+	snprintf(newer, sizeof newer, "/dev/shm/zcshim.%llu.%d.%llu.0", ns, (int)getpid(),
 		 (unsigned long long)start);
 	hdr()->pid = getpid();
+	hdr()->pidns = ns;
 	hdr()->state = ZCS_STATE_RUNNING;
 	hdr()->start_ticks = start - 1;
 	strcpy(hdr()->exe, "old");
 	int fd = open(older, O_CREAT | O_EXCL | O_WRONLY, 0600);
 	cr_assert_geq(fd, 0, "%s", older);
-	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	cr_assert_eq(write(fd, image, needed()), (ssize_t)needed());
 	close(fd);
 	hdr()->start_ticks = start;
 	strcpy(hdr()->exe, "new");
 	fd = open(newer, O_CREAT | O_EXCL | O_WRONLY, 0600);
 	cr_assert_geq(fd, 0, "%s", newer);
-	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	cr_assert_eq(write(fd, image, needed()), (ssize_t)needed());
 	close(fd);
 
 	char pid[32];
@@ -473,15 +521,17 @@ Test(reader, a_foreign_replaced_marker_is_not_believed)
 	char dir[] = "/tmp/zcshim-dir-XXXXXX", mine[512], marker[512];
 	cr_assert_not_null(mkdtemp(dir));
 	uint64_t start = zcs_proc_start_ticks("/proc/self/stat");
-	snprintf(mine, sizeof mine, "%s/zcshim.%d.%llu.0", dir, (int)getpid(),
+	unsigned long long ns = zcs_ns_inode("/proc/self/ns/pid");
+	snprintf(mine, sizeof mine, "%s/zcshim.%llu.%d.%llu.0", dir, ns, (int)getpid(),
 		 (unsigned long long)start);
-	snprintf(marker, sizeof marker, "%s/zcshim.%d.%llu.1", dir, (int)getpid(),
+	snprintf(marker, sizeof marker, "%s/zcshim.%llu.%d.%llu.1", dir, ns, (int)getpid(),
 		 (unsigned long long)start);
 	hdr()->pid = getpid();
+	hdr()->pidns = ns;
 	hdr()->state = ZCS_STATE_RUNNING;
 	hdr()->start_ticks = start;
 	int fd = open(mine, O_CREAT | O_WRONLY, 0600);
-	cr_assert_eq(write(fd, image, ZCS_SEGMENT_BYTES), (ssize_t)ZCS_SEGMENT_BYTES);
+	cr_assert_eq(write(fd, image, needed()), (ssize_t)needed());
 	close(fd);
 	fd = open(marker, O_CREAT | O_WRONLY, 0600);
 	close(fd);

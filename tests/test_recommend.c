@@ -23,7 +23,7 @@ static unsigned char *img;
 static void setup(void)
 {
 	seg_tmpdir(dir, sizeof dir);
-	snprintf(path, sizeof path, "%s/zcshim.4242.1.0", dir);
+	snprintf(path, sizeof path, "%s/zcshim.1.4242.1.0", dir);
 	img = seg_new(4242, ZCS_STATE_EXITED, "synthetic");
 }
 

@@ -119,8 +119,8 @@ Test(formats, json_of_a_real_app_parses_and_holds_its_counts)
 
 Test(formats, json_all_is_one_document_of_every_segment)
 {
-	synthetic("zcshim.101.5.0", 101, "one");
-	synthetic("zcshim.102.6.0", 102, "two,\"quoted\"");
+	synthetic("zcshim.1.101.5.0", 101, "one");
+	synthetic("zcshim.1.102.6.0", 102, "two,\"quoted\"");
 	const char *argv[] = { "zcshim-stat", "--dir", dir, "--all", "--json", NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
 	char err[256];
@@ -206,9 +206,9 @@ Test(formats, csv_has_its_header_and_one_row_per_series)
 
 Test(formats, csv_quotes_odd_program_names_and_leaves_unknowns_empty)
 {
-	synthetic("zcshim.102.6.0", 102, "a,b\"c");
+	synthetic("zcshim.1.102.6.0", 102, "a,b\"c");
 	char path[128];
-	snprintf(path, sizeof path, "%s/zcshim.102.6.0", dir);
+	snprintf(path, sizeof path, "%s/zcshim.1.102.6.0", dir);
 	const char *argv[] = { "zcshim-stat", "--csv", path, NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
 	cr_assert_not_null(strstr(proc.out, "\n102,0,\"a,b\"\"c\",exited,profile,"), "%s", proc.out);
@@ -378,9 +378,9 @@ Test(formats, prometheus_output_follows_the_exposition_format)
 
 Test(formats, prometheus_buckets_are_exact_at_their_bounds)
 {
-	synthetic("zcshim.101.5.0", 101, "one");
+	synthetic("zcshim.1.101.5.0", 101, "one");
 	char path[128];
-	snprintf(path, sizeof path, "%s/zcshim.101.5.0", dir);
+	snprintf(path, sizeof path, "%s/zcshim.1.101.5.0", dir);
 	const char *argv[] = { "zcshim-stat", "--prometheus", path, NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
 	check_prometheus(proc.out);
@@ -403,10 +403,10 @@ Test(formats, prometheus_buckets_are_exact_at_their_bounds)
 
 Test(formats, prometheus_all_labels_every_process)
 {
-	synthetic("zcshim.101.5.0", 101, "one");
-	synthetic("zcshim.102.6.0", 102, "two");
+	synthetic("zcshim.1.101.5.0", 101, "one");
+	synthetic("zcshim.1.102.6.0", 102, "two");
 	/* an older segment of pid 102 (a recycled pid): its labels would repeat */
-	synthetic("zcshim.102.3.0", 102, "old");
+	synthetic("zcshim.1.102.3.0", 102, "old");
 	char out[128];
 	snprintf(out, sizeof out, "%s/all.prom", dir);
 	const char *argv[] = { "zcshim-stat", "--dir", dir, "--all", "--prometheus", "-o", out,
@@ -422,10 +422,10 @@ Test(formats, prometheus_all_labels_every_process)
 
 Test(formats, output_replaces_the_file_whole_and_leaves_no_temporary)
 {
-	synthetic("zcshim.101.5.0", 101, "one");
+	synthetic("zcshim.1.101.5.0", 101, "one");
 	char out[128], seg[128];
 	snprintf(out, sizeof out, "%s/x.prom", dir);
-	snprintf(seg, sizeof seg, "%s/zcshim.101.5.0", dir);
+	snprintf(seg, sizeof seg, "%s/zcshim.1.101.5.0", dir);
 	seg_spit(out, "old\n");
 	const char *argv[] = { "zcshim-stat", "--prometheus", "--output", out, seg, NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
@@ -435,7 +435,7 @@ Test(formats, output_replaces_the_file_whole_and_leaves_no_temporary)
 	/* nothing else in the directory: the temporary was renamed */
 	const char *ls[] = { "/bin/ls", "-A", dir, NULL };
 	cr_assert_eq(zc_run(&proc, 0, NULL, ls), 0);
-	cr_assert_str_eq(proc.out, "x.prom\nzcshim.101.5.0\n");
+	cr_assert_str_eq(proc.out, "x.prom\nzcshim.1.101.5.0\n");
 
 	/* a failed read leaves the old file as it was */
 	const char *bad[] = { "zcshim-stat", "--prometheus", "--output", out, "/nonexistent/x",
@@ -480,9 +480,9 @@ Test(formats, usage_errors_exit_2_with_one_line)
 Test(formats, a_malformed_segment_is_refused_in_every_format)
 {
 	char path[128];
-	snprintf(path, sizeof path, "%s/zcshim.1.2.0", dir);
+	snprintf(path, sizeof path, "%s/zcshim.1.1.2.0", dir);
 	unsigned char *img = seg_new(101, ZCS_STATE_EXITED, "x");
-	seg_hdr(img)->shards_offset = ZCS_SEGMENT_BYTES - 8;
+	seg_shared(img)->cells_used = ZCS_NCELLS_MAX + 1;
 	seg_write(img, path);
 	free(img);
 	static const char *const fmts[] = { "--json", "--csv", "--prometheus", "--recommend",
@@ -490,14 +490,14 @@ Test(formats, a_malformed_segment_is_refused_in_every_format)
 	for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
 		const char *argv[] = { "zcshim-stat", fmts[i], path, NULL };
 		cr_assert_eq(stat_argv(argv), 1, "%s: %s", fmts[i], proc.err);
-		cr_assert_not_null(strstr(proc.err, "do not fit"), "%s", proc.err);
+		cr_assert_not_null(strstr(proc.err, "cells used"), "%s", proc.err);
 		cr_assert_str_empty(proc.out);
 	}
 	/* --all names the bad one and shows the rest */
-	synthetic("zcshim.101.5.0", 101, "one");
+	synthetic("zcshim.1.101.5.0", 101, "one");
 	const char *all[] = { "zcshim-stat", "--dir", dir, "--all", "--csv", NULL };
 	cr_assert_eq(stat_argv(all), 0, "%s", proc.err);
-	cr_assert_not_null(strstr(proc.err, "zcshim.1.2.0: corrupt"), "%s", proc.err);
+	cr_assert_not_null(strstr(proc.err, "zcshim.1.1.2.0: corrupt"), "%s", proc.err);
 	cr_assert_not_null(strstr(proc.out, "\n101,0,one,"), "%s", proc.out);
 }
 
@@ -508,9 +508,9 @@ Test(formats, prometheus_by_socket_and_both_follow_the_exposition_format)
 	seg_put_on(img, 1, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100, 5, 2000);
 	seg_put_on(img, 1, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 5000, 5, 2000);
 	seg_put(img, ZCS_OP_INIT_DATA, ZCS_PATH_ZEROCOPY, 100, 10, 300);
-	seg_shard(img, 1)->failed[1][ZCS_OP_MSG_SEND][ZCS_ERR_EAGAIN] = 3;
+	seg_fail_on(img, 1, ZCS_OP_MSG_SEND, ZCS_ERR_EAGAIN, 3);
 	char path[128];
-	snprintf(path, sizeof path, "%s/zcshim.103.5.0", dir);
+	snprintf(path, sizeof path, "%s/zcshim.1.103.5.0", dir);
 	seg_write(img, path);
 	free(img);
 	static const char *const bys[] = { "socket", "both" };

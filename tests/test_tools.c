@@ -13,9 +13,14 @@
 
 #include "histo.h"
 #include "json.h"
-#include "procstart.h"
+#include "procid.h"
 #include "segimg.h"
 #include "segread.h"
+
+static unsigned long long my_ns(void)
+{
+	return (unsigned long long)zcs_ns_inode("/proc/self/ns/pid");
+}
 #include "spawn.h"
 
 static struct zc_proc proc;
@@ -62,7 +67,7 @@ Test(tools, compare_shows_both_runs_per_class_with_ratios)
 	unsigned char *img = seg_new(201, ZCS_STATE_EXITED, "app");
 	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100, 1000, 2000);
 	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 1 << 20, 50, 9000);
-	in_dir(seg, sizeof seg, "zcshim.201.1.0");
+	in_dir(seg, sizeof seg, "zcshim.1.201.1.0");
 	seg_write(img, seg);
 	free(img);
 	dump(seg, "a.json");
@@ -71,7 +76,7 @@ Test(tools, compare_shows_both_runs_per_class_with_ratios)
 	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100, 1000, 500);
 	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 1 << 20, 50, 9000);
 	seg_put(img, ZCS_OP_SEND, ZCS_PATH_COPY, 10, 40, 300);
-	in_dir(seg, sizeof seg, "zcshim.202.1.0");
+	in_dir(seg, sizeof seg, "zcshim.1.202.1.0");
 	seg_write(img, seg);
 	free(img);
 	dump(seg, "b.json");
@@ -135,7 +140,7 @@ Test(tools, reset_counts_from_zero_without_touching_the_segment)
 	char seg[128], state_env[160], base[256];
 	unsigned char *img = seg_new(0, ZCS_STATE_RUNNING, "resettable");
 	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100, 70, 500);
-	snprintf(seg, sizeof seg, "%s/zcshim.%d.9.0", dir, (int)getpid());
+	snprintf(seg, sizeof seg, "%s/zcshim.%llu.%d.9.0", dir, my_ns(), (int)getpid());
 	seg_write(img, seg);
 	snprintf(state_env, sizeof state_env, "XDG_STATE_HOME=%s/state", dir);
 	const char *env[] = { state_env, NULL };
@@ -150,7 +155,8 @@ Test(tools, reset_counts_from_zero_without_touching_the_segment)
 		  "--reset wrote to the app's segment");
 	free(before);
 	free(after);
-	snprintf(base, sizeof base, "%s/state/zcshim/zcshim.%d.%llu.0", dir, (int)getpid(),
+	snprintf(base, sizeof base, "%s/state/zcshim/zcshim.%llu.%d.%llu.0", dir, my_ns(),
+		 (int)getpid(),
 		 (unsigned long long)seg_hdr(img)->start_ticks);
 	struct stat st;
 	cr_assert_eq(stat(base, &st), 0, "no baseline at %s", base);
@@ -192,12 +198,12 @@ Test(tools, a_corrupt_baseline_is_named_not_applied)
 	char seg[128], state_env[160], base_dir[160], base[256];
 	unsigned char *img = seg_new(0, ZCS_STATE_RUNNING, "x");
 	seg_put(img, ZCS_OP_SEND, ZCS_PATH_COPY, 100, 10, 500);
-	snprintf(seg, sizeof seg, "%s/zcshim.%d.9.0", dir, (int)getpid());
+	snprintf(seg, sizeof seg, "%s/zcshim.%llu.%d.9.0", dir, my_ns(), (int)getpid());
 	seg_write(img, seg);
 	snprintf(state_env, sizeof state_env, "XDG_STATE_HOME=%s", dir);
 	snprintf(base_dir, sizeof base_dir, "%s/zcshim", dir);
 	mkdir(base_dir, 0700);
-	snprintf(base, sizeof base, "%s/zcshim.%d.%llu.0", base_dir, (int)getpid(),
+	snprintf(base, sizeof base, "%s/zcshim.%llu.%d.%llu.0", base_dir, my_ns(), (int)getpid(),
 		 (unsigned long long)seg_hdr(img)->start_ticks);
 	seg_spit(base, "garbage");
 	const char *env[] = { state_env, NULL };
@@ -237,18 +243,19 @@ Test(tools, clean_removes_only_our_segments_of_processes_that_are_gone)
 	char me[64], me_next[64], dead[64], exited[64], theirs[64];
 	unsigned long long start = zcs_proc_start_ticks("/proc/self/stat");
 	int gone = seg_dead_pid(), gone2 = seg_dead_pid(), gone3 = seg_dead_pid();
-	snprintf(me, sizeof me, "zcshim.%d.%llu.0", (int)getpid(), start);
-	snprintf(me_next, sizeof me_next, "zcshim.%d.%llu.1", (int)getpid(), start);
-	snprintf(dead, sizeof dead, "zcshim.%d.12345.0", gone);
-	snprintf(exited, sizeof exited, "zcshim.%d.12345.0", gone2);
-	snprintf(theirs, sizeof theirs, "zcshim.%d.12345.0", gone3);
+	unsigned long long ns = my_ns();
+	snprintf(me, sizeof me, "zcshim.%llu.%d.%llu.0", ns, (int)getpid(), start);
+	snprintf(me_next, sizeof me_next, "zcshim.%llu.%d.%llu.1", ns, (int)getpid(), start);
+	snprintf(dead, sizeof dead, "zcshim.%llu.%d.12345.0", ns, gone);
+	snprintf(exited, sizeof exited, "zcshim.%llu.%d.12345.0", ns, gone2);
+	snprintf(theirs, sizeof theirs, "zcshim.%llu.%d.12345.0", ns, gone3);
 	put_segment(me, 0, ZCS_STATE_RUNNING);      /* exec'd: replaced by me_next */
 	put_segment(me_next, 0, ZCS_STATE_RUNNING); /* running */
 	put_segment(dead, gone, ZCS_STATE_RUNNING); /* killed: never marked */
 	put_segment(exited, gone2, ZCS_STATE_EXITED);
 	put_segment(theirs, gone3, ZCS_STATE_RUNNING);
 	char path[160];
-	snprintf(path, sizeof path, "%s/zcshim.77.1.0", dir);
+	snprintf(path, sizeof path, "%s/zcshim.1.77.1.0", dir);
 	seg_spit(path, "not a segment");
 	int root = geteuid() == 0;
 	if (root) {
@@ -274,7 +281,7 @@ Test(tools, clean_removes_only_our_segments_of_processes_that_are_gone)
 	cr_assert(exists(me_next), "a running process's segment removed");
 	cr_assert(!exists(dead), "dead kept");
 	cr_assert(!exists(exited), "exited kept");
-	cr_assert(exists("zcshim.77.1.0"), "a file that is not a segment was removed");
+	cr_assert(exists("zcshim.1.77.1.0"), "a file that is not a segment was removed");
 	if (root)
 		cr_assert(exists(theirs), "another user's segment removed");
 	cr_assert_not_null(strstr(proc.out, root ? "3 segments removed, 2 kept" :

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "histo.h"
+#include "procid.h"
 #include "segimg.h"
 #include "segread.h"
 #include "spawn.h"
@@ -35,7 +36,8 @@ static size_t screen_len;
 static void setup(void)
 {
 	seg_tmpdir(dir, sizeof dir);
-	snprintf(path, sizeof path, "%s/zcshim.%d.1.0", dir, (int)getpid());
+	snprintf(path, sizeof path, "%s/zcshim.%llu.%d.1.0", dir,
+		 (unsigned long long)zcs_ns_inode("/proc/self/ns/pid"), (int)getpid());
 	img = seg_new(0, ZCS_STATE_RUNNING, "watched");
 	seg_put(img, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100, 5, 500);
 	seg_write(img, path);

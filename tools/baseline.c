@@ -45,8 +45,8 @@ int baseline_path(const struct zcs_header *h, char *buf, size_t len)
 	char dir[PATH_MAX - 64];
 	if (baseline_dir(dir, sizeof dir) != 0)
 		return -1;
-	snprintf(buf, len, "%s/" ZCS_SHM_PREFIX "%d.%" PRIu64 ".%u", dir, h->pid,
-		 h->start_ticks, h->seq);
+	snprintf(buf, len, "%s/" ZCS_SHM_PREFIX "%" PRIu64 ".%d.%" PRIu64 ".%u", dir, h->pidns,
+		 h->pid, h->start_ticks, h->seq);
 	return 0;
 }
 

@@ -61,6 +61,8 @@ const char *fmt_class(unsigned k, char *buf, size_t len)
 	char lo[24], hi[24];
 	if (k == 0)
 		return snprintf(buf, len, "0"), buf;
+	if (k >= ZCS_NSIZES) /* an op's overflow series: sizes not kept */
+		return snprintf(buf, len, "any"), buf;
 	zcs_format_size(zcs_size_lo(k), lo, sizeof lo);
 	if (zcs_size_hi(k) == UINT64_MAX)
 		hi[0] = '\0';
@@ -128,8 +130,19 @@ const char *fmt_socket(const struct zcs_snapshot *s, unsigned slot, char *buf, s
 		return buf;
 	}
 	const struct zcs_socket *row = &s->shared.sockets[slot];
+	char eps[2 * ZCS_ENDPOINTS_MAX];
+	zcs_endpoints_joined(row, " ", eps, sizeof eps);
 	snprintf(buf, len, "socket %u %s%s%s (%s)", slot, socket_type(s, slot),
-		 row->endpoints[0] ? " " : "", row->endpoints, zcs_sock_state_name(row));
+		 eps[0] ? " " : "", eps, zcs_sock_state_name(row));
+	return buf;
+}
+
+const char *fmt_sample(uint32_t sample_every, char *buf, size_t len)
+{
+	if (sample_every)
+		snprintf(buf, len, "1/%u", sample_every);
+	else
+		snprintf(buf, len, "auto");
 	return buf;
 }
 

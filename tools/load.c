@@ -34,10 +34,13 @@ void free_all(struct zcs_snapshot **snaps, size_t n)
 int load_names(struct zcs_name **names, size_t *n, struct zcs_snapshot **scratch)
 {
 	char err[600];
-	if (zcs_list(names, n, err, sizeof err) != 0) {
+	size_t skipped;
+	if (zcs_list(names, n, &skipped, err, sizeof err) != 0) {
 		stat_err("%s", err);
 		return 1;
 	}
+	if (skipped)
+		stat_err("%zu older segments not shown (at most %d are)", skipped, ZCS_LIST_MAX);
 	*scratch = zcs_snapshot_new();
 	if (!*scratch) {
 		free(*names);
@@ -54,10 +57,13 @@ int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw)
 	char err[600];
 	*snaps = NULL;
 	*n = 0;
-	if (zcs_list(&names, &count, err, sizeof err) != 0) {
+	size_t skipped;
+	if (zcs_list(&names, &count, &skipped, err, sizeof err) != 0) {
 		stat_err("%s", err);
 		return 1;
 	}
+	if (skipped)
+		stat_err("%zu older segments not shown (at most %d are)", skipped, ZCS_LIST_MAX);
 	struct zcs_snapshot **out = calloc(count ? count : 1, sizeof *out);
 	if (!out) {
 		free(names);

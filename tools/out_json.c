@@ -29,13 +29,12 @@ static void socket_fields(FILE *f, const struct zcs_snapshot *s, unsigned slot, 
 		return;
 	const struct zcs_socket *row = &s->shared.sockets[slot];
 	fprintf(f, ",\"state\":\"%s\",\"endpoints\":[", zcs_sock_state_name(row));
-	char eps[sizeof row->endpoints];
-	snprintf(eps, sizeof eps, "%s", row->endpoints);
-	const char *sep = "";
-	for (char *save = NULL, *ep = strtok_r(eps, " ", &save); ep;
-	     ep = strtok_r(NULL, " ", &save), sep = ",") {
+	const char *sep = "", *ep;
+	size_t it = 0;
+	while ((ep = zcs_endpoint_next(row, &it, NULL))) {
 		fputs(sep, f);
 		fmt_json_str(f, ep);
+		sep = ",";
 	}
 	fputc(']', f);
 	if (times)
@@ -110,7 +109,7 @@ static void inflight_obj(FILE *f, const struct zcs_snapshot *s)
 static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, unsigned by)
 {
 	const struct zcs_header *h = &s->hdr;
-	const struct zcs_shard *t = &s->sum;
+	const struct zcs_sum *t = &s->sum;
 	char zmq[24];
 	fprintf(f, "{\"version\":%u,\"pid\":%d,\"seq\":%u,\"exe\":", h->layout_version, h->pid,
 		h->seq);

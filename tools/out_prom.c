@@ -201,8 +201,9 @@ static void sockets(FILE *f, struct zcs_snapshot *const *s, size_t n)
 			fprintf(f, "zcshim_socket_info{");
 			proc_labels(f, s[i]);
 			socket_labels(f, s[i], slot);
+			char eps[2 * ZCS_ENDPOINTS_MAX];
 			fprintf(f, ",endpoints=\"");
-			label_value(f, row->endpoints);
+			label_value(f, zcs_endpoints_joined(row, " ", eps, sizeof eps));
 			fprintf(f, "\",state=\"%s\"} 1\n", zcs_sock_state_name(row));
 		}
 	}

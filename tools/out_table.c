@@ -26,14 +26,14 @@ int out_list(FILE *f)
 			stat_err("%s", err);
 			continue;
 		}
-		char thr[24], zmq[24], msgs[24];
+		char thr[24], zmq[24], msgs[24], smp[24];
 		int seen = zcs_calls_seen(s);
 		zcs_format_size(s->hdr.threshold_bytes, thr, sizeof thr);
 		snprintf(msgs, sizeof msgs, "%" PRIu64, zcs_messages(s));
 		/* without calls, libzmq's version is not known either */
-		fprintf(f, "%-8d %-9s %-8s %-9s 1/%-4u %-8s %20s  %s\n", s->hdr.pid,
+		fprintf(f, "%-8d %-9s %-8s %-9s %-6s %-8s %20s  %s\n", s->hdr.pid,
 			zcs_live_name(s->live), zcs_mode_name(s->hdr.mode), thr,
-			s->hdr.sample_every,
+			fmt_sample(s->hdr.sample_every, smp, sizeof smp),
 			seen ? fmt_libzmq(s->hdr.libzmq_version, zmq, sizeof zmq) : "-",
 			seen ? msgs : "no libzmq calls seen", s->hdr.exe);
 	}
@@ -128,11 +128,12 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 		print_no_calls(f, s);
 		return;
 	}
-	char thr[24], zmq[24], head[400];
+	char thr[24], zmq[24], head[400], smp[24];
 	zcs_format_size(h->threshold_bytes, thr, sizeof thr);
-	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s, timing 1 call in %u, libzmq %s\n",
+	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s, timing %s, libzmq %s\n",
 		h->pid, h->exe, zcs_live_name(s->live), zcs_mode_name(h->mode), thr,
-		h->sample_every, fmt_libzmq(h->libzmq_version, zmq, sizeof zmq));
+		fmt_sample(h->sample_every, smp, sizeof smp),
+		fmt_libzmq(h->libzmq_version, zmq, sizeof zmq));
 	if (since_ns) {
 		time_t t = (time_t)(since_ns / 1000000000u);
 		char when[64];
@@ -157,7 +158,7 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 	}
 	if (!rows)
 		fprintf(f, "(no libzmq calls recorded)\n");
-	const struct zcs_shard *t = &s->sum;
+	const struct zcs_sum *t = &s->sum;
 	fprintf(f,
 		"ffn ran on: own thread %" PRIu64 ", inside a send %" PRIu64
 		", libzmq IO thread %" PRIu64 ", other thread %" PRIu64 "\n",
@@ -170,7 +171,7 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 	failed_lines(f, s);
 	inflight_lines(f, s);
 	if (s->shared.cells_short)
-		fprintf(f, "calls counted under other for want of a cell: %" PRIu64 "\n",
+		fprintf(f, "calls counted without socket and size (no series to spare): %" PRIu64 "\n",
 			s->shared.cells_short);
 }
 

@@ -1,5 +1,11 @@
 /*
  * segread.c - find, copy, validate and sum zcshim segments (see segread.h).
+ *
+ * A segment is read piece by piece, never mapped: the header and shared
+ * part first, then only the histogram chunks and shard areas that the
+ * validated shared part says are in use. Every piece is copied before it
+ * is believed, and every number that sizes or places something is checked
+ * against the layout before it is used.
  */
 #include "segread.h"
 
@@ -11,16 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "histo.h"
-#include "procstart.h"
+#include "procid.h"
 #include "segname.h"
 
 #define ERR(...) (snprintf(err, err_len, __VA_ARGS__), -1)
 
-/* Largest file we will read: a valid segment is ZCS_SEGMENT_BYTES. */
-#define MAX_READ (ZCS_SEGMENT_BYTES + (1u << 20))
+/* The initial PID namespace's inode, fixed by the kernel (PROC_PID_INIT_INO):
+ * a reader there sees every process of every namespace in its /proc. */
+#define PIDNS_INIT UINT64_C(0xEFFFFFFC)
 
 static const char *shm_dir = ZCS_SHM_DIR;
 
@@ -37,26 +45,25 @@ const char *zcs_dir(void)
 const char *zcs_live_name(unsigned live)
 {
 	static const char *const names[] = { "starting", "running", "exited", "dead",
-					     "replaced" };
-	return live <= ZCS_LIVE_REPLACED ? names[live] : "?";
+					     "replaced", "unknown" };
+	return live <= ZCS_LIVE_UNKNOWN ? names[live] : "?";
 }
 
 int zcs_parse_name(const char *name, struct zcs_name *out)
 {
 	const char *slash = strrchr(name, '/');
 	const char *base = slash ? slash + 1 : name;
-	int pid;
-	uint64_t start;
-	uint32_t seq;
-	if (zcs_name_fields(base, &pid, &start, &seq) != 0)
+	struct zcs_ident id;
+	if (zcs_name_fields(base, &id) != 0)
 		return -1;
-	if (slash)
-		snprintf(out->path, sizeof out->path, "%s", name);
-	else
-		snprintf(out->path, sizeof out->path, "%s/%s", shm_dir, name);
-	out->pid = pid;
-	out->start_ticks = start;
-	out->seq = seq;
+	int n = slash ? snprintf(out->path, sizeof out->path, "%s", name)
+		      : snprintf(out->path, sizeof out->path, "%s/%s", shm_dir, name);
+	if (n < 0 || (size_t)n >= sizeof out->path)
+		return -1;
+	out->pidns = id.pidns;
+	out->pid = id.pid;
+	out->start_ticks = id.start_ticks;
+	out->seq = id.seq;
 	return 0;
 }
 
@@ -69,56 +76,239 @@ static void printable(char *str, size_t len)
 			*c = '?';
 }
 
-/* Check the shared part copied into sh: every index entry a cell number
- * below ZCS_NCELLS that no other key uses, table sockets' from the pool; a
- * known state per row. Slot 0's entries are fixed by the layout and row 0
- * is never written, so both are set here rather than believed. */
-static int check_shared(struct zcs_shared *sh, char *err, size_t err_len)
+/* ------------------------------------------------------------ sources */
+
+/* Where a segment is read from: a buffer (tests, the fuzzer, baselines) or
+ * a file, piece by piece. */
+struct src {
+	const unsigned char *buf;
+	uint64_t len;   /* of buf, or of the file */
+	int fd;         /* -1: buf */
+};
+
+/* Copy [off, off+n) to dst; -1 if it is not all there. */
+static int src_read(const struct src *s, uint64_t off, void *dst, size_t n)
 {
-	unsigned char taken[ZCS_NCELLS] = { 0 };
-	memset(&sh->sockets[0], 0, sizeof sh->sockets[0]);
-	for (unsigned op = 0; op < ZCS_NOPS; op++)
-		for (unsigned p = 0; p < ZCS_NPATHS; p++)
-			for (unsigned k = 0; k < ZCS_NSIZES; k++)
-				sh->cell_index[0][op][p][k] = zcs_other_cell(op, p, k);
-	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
-		struct zcs_socket *row = &sh->sockets[slot];
-		if (row->state > ZCS_SOCK_CLOSED)
-			return ERR("corrupt: socket %u in state %u", slot, row->state);
-		printable(row->endpoints, sizeof row->endpoints);
-		const uint16_t *idx = &sh->cell_index[slot][0][0][0];
-		for (size_t i = 0; i < (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES; i++) {
-			unsigned c = idx[i];
-			if (!c)
-				continue;
-			if (c <= ZCS_NOTHER_CELLS || c >= ZCS_NCELLS || taken[c])
-				return ERR("corrupt: socket %u's cell index holds %u (%s)", slot, c,
-					   c >= ZCS_NCELLS ? "beyond the cells"
-					   : c <= ZCS_NOTHER_CELLS ? "one of other's cells"
-								   : "used twice");
-			taken[c] = 1;
-		}
+	if (off > s->len || s->len - off < n)
+		return -1;
+	if (s->fd < 0) {
+		memcpy(dst, s->buf + off, n);
+		return 0;
+	}
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(s->fd, (char *)dst + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1; /* shrank while we read */
+		got += (size_t)r;
 	}
 	return 0;
 }
 
-/* dst[i] += the i-th uint64_t at src (which may be unaligned), for bytes/8 words. */
-static void add_words(uint64_t *dst, const unsigned char *src, size_t bytes)
+/* ------------------------------------------------------------ validation */
+
+/* Endpoint lists: force the terminating empty entry, cut the last entry if
+ * it ran past the array (the writer never lets it). */
+static void terminate_endpoints(struct zcs_socket *row)
 {
-	for (size_t i = 0; i < bytes / sizeof(uint64_t); i++) {
-		uint64_t v;
-		memcpy(&v, src + i * sizeof v, sizeof v);
-		dst[i] += v;
-	}
+	row->endpoints[ZCS_ENDPOINTS_MAX - 1] = '\0';
+	row->endpoints[ZCS_ENDPOINTS_MAX - 2] = '\0';
 }
 
-int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
-	      char *err, size_t err_len)
+const char *zcs_endpoint_next(const struct zcs_socket *row, size_t *it, int *bound)
+{
+	const char *list = row->endpoints;
+	while (*it < ZCS_ENDPOINTS_MAX && list[*it]) {
+		const char *entry = list + *it;
+		size_t len = strnlen(entry, ZCS_ENDPOINTS_MAX - *it);
+		*it += len + 1;
+		if (len < 2 || (entry[0] != 'b' && entry[0] != 'c'))
+			continue; /* not an entry the writer makes: skip it */
+		if (bound)
+			*bound = entry[0] == 'b';
+		return entry + 1;
+	}
+	return NULL;
+}
+
+int zcs_sock_cut(const struct zcs_socket *row)
+{
+	return (row->flags & ZCS_SOCK_F_CUT) != 0;
+}
+
+const char *zcs_endpoints_joined(const struct zcs_socket *row, const char *sep, char *buf,
+				 size_t len)
+{
+	size_t it = 0, used = 0;
+	const char *ep;
+	buf[0] = '\0';
+	while ((ep = zcs_endpoint_next(row, &it, NULL))) {
+		int n = snprintf(buf + used, len - used, "%s%s", used ? sep : "", ep);
+		if (n < 0 || (size_t)n >= len - used)
+			return buf;
+		used += (size_t)n;
+	}
+	if (zcs_sock_cut(row))
+		snprintf(buf + used, len - used, "%s...", used ? sep : "");
+	return buf;
+}
+
+/* Check the shared part sh and unpack it into v: cells_used in range,
+ * every index entry a key of the layout and a cell given out, no cell and
+ * no key twice; a known state per row; strings terminated. Row 0 is never
+ * written, so it is cleared rather than believed. */
+static int check_shared(struct zcs_shared *sh, struct zcs_view *v, char *err, size_t err_len)
+{
+	if (sh->cells_used < ZCS_CELL_FIRST || sh->cells_used > ZCS_NCELLS_MAX)
+		return ERR("corrupt: %u cells used (%u to %u possible)", sh->cells_used,
+			   ZCS_CELL_FIRST, ZCS_NCELLS_MAX);
+	memset(&sh->sockets[0], 0, sizeof sh->sockets[0]);
+	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
+		struct zcs_socket *row = &sh->sockets[slot];
+		if (row->state > ZCS_SOCK_CLOSED)
+			return ERR("corrupt: socket %u in state %u", slot, row->state);
+		terminate_endpoints(row);
+	}
+	memset(v->cell_key, 0, sizeof v->cell_key);
+	static unsigned char key_seen[(ZCS_NKEYS + 8) / 8];
+	memset(key_seen, 0, sizeof key_seen);
+	for (unsigned i = 0; i < ZCS_INDEX_SIZE; i++) {
+		uint32_t e = sh->index[i];
+		if (!e)
+			continue;
+		uint32_t key = e >> ZCS_INDEX_CELL_BITS, cell = e & ZCS_INDEX_CELL_MASK;
+		if (!key || key > ZCS_NKEYS)
+			return ERR("corrupt: index entry %u holds key %u", i, key);
+		unsigned slot, op, path, k;
+		zcs_key_fields(key, &slot, &op, &path, &k);
+		if (path == ZCS_PATH_FAILED && (op >= ZCS_NCALL_OPS || k >= ZCS_NERRS))
+			return ERR("corrupt: index entry %u: failed %s with errno kind %u", i,
+				   zcs_op_name(op), k);
+		if (cell < ZCS_CELL_FIRST || cell >= sh->cells_used || v->cell_key[cell])
+			return ERR("corrupt: index entry %u holds cell %u (%s)", i, cell,
+				   cell >= sh->cells_used ? "not given out"
+				   : cell < ZCS_CELL_FIRST ? "an overflow cell" : "used twice");
+		if (key_seen[key / 8] >> (key % 8) & 1)
+			return ERR("corrupt: index entry %u holds key %u twice", i, key);
+		key_seen[key / 8] |= (unsigned char)(1u << (key % 8));
+		v->cell_key[cell] = key;
+	}
+	v->inflight.peak_buffers = sh->peak.buffers;
+	v->inflight.peak_buffers_ticks = sh->peak.buffers_ticks;
+	v->inflight.peak_bytes = sh->peak.bytes;
+	v->inflight.peak_bytes_ticks = sh->peak.bytes_ticks;
+	v->inflight.untracked = sh->untracked;
+	v->start_clock_ticks = sh->start_clock_ticks;
+	v->sockets_seen = sh->sockets_seen;
+	v->cells_used = sh->cells_used;
+	v->cells_short = sh->cells_short;
+	v->unconverted_nested = sh->unconverted_nested;
+	memcpy(v->sockets, sh->sockets, sizeof v->sockets);
+	return 0;
+}
+
+/* out->sum.cell has room for n cells. */
+static int cells_room(struct zcs_snapshot *out, uint32_t n)
+{
+	struct zcs_cell *c = realloc(out->sum.cell, (n ? n : 1) * sizeof *c);
+	if (!c)
+		return -1;
+	out->sum.cell = c;
+	out->sum.ncells = n;
+	memset(c, 0, n * sizeof *c);
+	return 0;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Add the histograms and every used shard into out->sum. */
+static int sum_shards(const struct src *src, const struct zcs_shared *sh,
+		      struct zcs_snapshot *out, char *err, size_t err_len)
+{
+	uint32_t n = sh->cells_used;
+	if (cells_room(out, n) != 0)
+		return ERR("out of memory");
+	int any = 0;
+	for (unsigned w = 0; w < ZCS_NSHARDS / 64; w++)
+		any |= sh->shards_used[w] != 0;
+	if (!any) /* no thread recorded: nothing past the shared part to read */
+		return 0;
+	static struct zcs_hist chunk[ZCS_HIST_CHUNK_CELLS];
+	for (uint32_t c0 = 0; c0 < n; c0 += ZCS_HIST_CHUNK_CELLS) {
+		uint32_t cells = n - c0 < ZCS_HIST_CHUNK_CELLS ? n - c0 : ZCS_HIST_CHUNK_CELLS;
+		if (src_read(src, zcs_hist_chunk_offset(c0 / ZCS_HIST_CHUNK_CELLS), chunk,
+			     cells * sizeof chunk[0]) != 0)
+			return ERR("truncated: histograms of cells %u.. missing", c0);
+		for (uint32_t i = 0; i < cells; i++) {
+			struct zcs_cell *c = &out->sum.cell[c0 + i];
+			c->time_ns_sum = chunk[i].time_ns_sum;
+			memcpy(c->buckets, chunk[i].buckets, sizeof c->buckets);
+		}
+	}
+	static unsigned char area[ZCS_SHARD_AREA_BYTES];
+	uint64_t used_bytes = zcs_shard_used_bytes(n), now = wall_ns();
+	for (unsigned s = 0; s < ZCS_NSHARDS; s++) {
+		if (!(sh->shards_used[s / 64] >> (s % 64) & 1))
+			continue;
+		if (src_read(src, zcs_shard_offset(s), area, used_bytes) != 0)
+			return ERR("truncated: shard %u missing", s);
+		struct zcs_shard_head head;
+		memcpy(&head, area, sizeof head);
+		struct zcs_inflight *g = &out->shared.inflight;
+		g->handed_buffers += head.handed.buffers;
+		g->handed_bytes += head.handed.bytes;
+		g->released_buffers += head.released.buffers;
+		g->released_bytes += head.released.bytes;
+		for (unsigned k = 0; k < ZCS_NFFN_THREADS; k++)
+			out->sum.ffn_thread[k] += head.ffn_thread[k];
+		if (s) { /* shard 0's threads are counted nowhere */
+			out->sum.threads += head.threads;
+			out->sum.busy_ns += head.busy_ns_done;
+			if (head.busy_since_unix_ns && out->hdr.state == ZCS_STATE_RUNNING &&
+			    now > head.busy_since_unix_ns)
+				out->sum.busy_ns += now - head.busy_since_unix_ns;
+		}
+		const unsigned char *counts = area + sizeof head;
+		for (uint32_t c = 1; c < n; c++) {
+			struct zcs_counts k;
+			memcpy(&k, counts + (size_t)c * sizeof k, sizeof k);
+			out->sum.cell[c].count += k.calls;
+			out->sum.cell[c].bytes += k.bytes;
+			out->sum.cell[c].msgs += k.msgs;
+		}
+	}
+	/* failures, by errno kind, out of their cells */
+	for (uint32_t c = ZCS_CELL_FIRST; c < n; c++) {
+		unsigned slot, op, path, k;
+		if (!out->shared.cell_key[c])
+			continue;
+		zcs_key_fields(out->shared.cell_key[c], &slot, &op, &path, &k);
+		if (path == ZCS_PATH_FAILED)
+			out->sum.failed[slot][op][k] += out->sum.cell[c].count;
+	}
+	return 0;
+}
+
+static void drop_orders(struct zcs_snapshot *s);
+
+static int parse(const struct src *src, struct zcs_snapshot *out, char *err, size_t err_len)
 {
 	struct zcs_header h;
-	if (len < sizeof h)
-		return ERR("truncated: %zu bytes, a header needs %zu", len, sizeof h);
-	memcpy(&h, buf, sizeof h);
+	drop_orders(out);
+	struct zcs_cell *cells = out->sum.cell;
+	memset(&out->sum, 0, sizeof out->sum);
+	out->sum.cell = cells;
+	memset(&out->shared.inflight, 0, sizeof out->shared.inflight);
+	if (src_read(src, 0, &h, sizeof h) != 0)
+		return ERR("truncated: %llu bytes, a header needs %zu",
+			   (unsigned long long)src->len, sizeof h);
 	if (h.magic != ZCS_MAGIC)
 		return ERR("not a zcshim segment (bad magic)");
 	_Static_assert(ZCS_STATE_INIT == 0, "a fresh segment's state is INIT");
@@ -126,7 +316,6 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 		/* being created: nothing but the magic can be trusted yet */
 		memset(&out->hdr, 0, sizeof out->hdr);
 		memset(&out->shared, 0, sizeof out->shared);
-		memset(&out->sum, 0, sizeof out->sum);
 		out->hdr.layout_version = ZCS_LAYOUT_VERSION;
 		out->live = ZCS_LIVE_STARTING;
 		return 0;
@@ -135,65 +324,97 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 		return ERR("layout version %u, this zcshim-stat reads version %u",
 			   h.layout_version, ZCS_LAYOUT_VERSION);
 	if (h.header_bytes != sizeof h || h.layout_hash != ZCS_LAYOUT_HASH ||
-	    h.shared_bytes != sizeof(struct zcs_shared) ||
-	    h.shard_bytes != sizeof(struct zcs_shard) || h.nshards != ZCS_NSHARDS)
+	    h.segment_bytes != ZCS_SEGMENT_BYTES || h.shared_offset != ZCS_SHARED_OFFSET ||
+	    h.shared_bytes != sizeof(struct zcs_shared) || h.hist_offset != ZCS_HIST_OFFSET ||
+	    h.shards_offset != ZCS_SHARDS_OFFSET || h.shard_area_bytes != ZCS_SHARD_AREA_BYTES ||
+	    h.nshards != ZCS_NSHARDS)
 		return ERR("layout does not match version %u (header %u B, shared %llu B, "
-			   "shard %llu B, %u shards)",
+			   "shard area %llu B, %u shards)",
 			   ZCS_LAYOUT_VERSION, h.header_bytes, (unsigned long long)h.shared_bytes,
-			   (unsigned long long)h.shard_bytes, h.nshards);
-	/* header, shared part, shards: in this order, apart, inside the segment */
-	if (h.shared_offset < sizeof h || h.shared_offset % 8 ||
-	    h.shared_offset > h.segment_bytes ||
-	    h.segment_bytes - h.shared_offset < h.shared_bytes)
-		return ERR("corrupt: shared part at offset %llu does not fit in %llu bytes",
-			   (unsigned long long)h.shared_offset,
-			   (unsigned long long)h.segment_bytes);
-	if (h.shards_offset < h.shared_offset + h.shared_bytes || h.shards_offset % 8 ||
-	    h.shards_offset > h.segment_bytes ||
-	    (h.segment_bytes - h.shards_offset) / h.shard_bytes < h.nshards)
-		return ERR("corrupt: shards at offset %llu do not fit in %llu bytes",
-			   (unsigned long long)h.shards_offset,
-			   (unsigned long long)h.segment_bytes);
-	/* Without calls the shards are not read, so need not be there. */
-	int calls_seen = (h.flags & ZCS_F_CALLS_SEEN) != 0;
-	uint64_t need = calls_seen ? h.segment_bytes : h.shared_offset + h.shared_bytes;
-	if (need > len)
-		return ERR("truncated: header says %llu bytes, only %zu read",
-			   (unsigned long long)need, len);
+			   (unsigned long long)h.shard_area_bytes, h.nshards);
 	if (h.state > ZCS_STATE_EXITED || h.mode > ZCS_MODE_OFF || h.pid <= 0 ||
-	    h.sample_every == 0)
+	    h.sample_every > 1000000)
 		return ERR("corrupt: state %u, mode %u, pid %d, sample %u", h.state, h.mode,
 			   h.pid, h.sample_every);
 	printable(h.exe, sizeof h.exe);
-	memcpy(&out->shared, (const unsigned char *)buf + h.shared_offset, sizeof out->shared);
-	if (check_shared(&out->shared, err, err_len) != 0)
+	static struct zcs_shared sh;
+	if (src_read(src, ZCS_SHARED_OFFSET, &sh, sizeof sh) != 0)
+		return ERR("truncated: the shared part (%zu bytes at %llu) is not all there",
+			   sizeof sh, (unsigned long long)ZCS_SHARED_OFFSET);
+	if (check_shared(&sh, &out->shared, err, err_len) != 0)
 		return -1;
-
 	out->hdr = h;
-	out->live = h.state == ZCS_STATE_INIT	     ? ZCS_LIVE_STARTING
-		    : h.state == ZCS_STATE_RUNNING ? ZCS_LIVE_RUNNING
-						   : ZCS_LIVE_EXITED;
-	/* Every field of a shard is a uint64_t counter: add them as arrays, the
-	 * fields before the cells word by word, a cell only if its count is not
-	 * 0 in that shard (the writer counts every time it writes a cell; most
-	 * of the 1,325 cells are never used). */
-	_Static_assert(sizeof(struct zcs_shard) % sizeof(uint64_t) == 0, "shard of u64");
-	_Static_assert(sizeof(struct zcs_cell) % sizeof(uint64_t) == 0, "cell of u64");
-	memset(&out->sum, 0, sizeof out->sum);
-	for (uint32_t s = 0; calls_seen && s < h.nshards; s++) {
-		const unsigned char *shard =
-			(const unsigned char *)buf + h.shards_offset + s * h.shard_bytes;
-		add_words((uint64_t *)&out->sum, shard, offsetof(struct zcs_shard, cell));
-		for (size_t c = 0; c < ZCS_NCELLS; c++) {
-			const unsigned char *cell =
-				shard + offsetof(struct zcs_shard, cell) + c * sizeof(struct zcs_cell);
-			uint64_t count;
-			memcpy(&count, cell + offsetof(struct zcs_cell, count), sizeof count);
-			if (count)
-				add_words((uint64_t *)&out->sum.cell[c], cell, sizeof(struct zcs_cell));
+	out->live = h.state == ZCS_STATE_RUNNING ? ZCS_LIVE_RUNNING : ZCS_LIVE_EXITED;
+	/* Without calls nothing beyond the shared part need be there. */
+	if (!(h.flags & ZCS_F_CALLS_SEEN))
+		return cells_room(out, 0) == 0 ? 0 : ERR("out of memory");
+	return sum_shards(src, &sh, out, err, err_len);
+}
+
+int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
+	      char *err, size_t err_len)
+{
+	struct src src = { buf, len, -1 };
+	return parse(&src, out, err, err_len);
+}
+
+/* ------------------------------------------------------------- liveness */
+
+/* Every process this reader's /proc shows: PID namespace, pid in its own
+ * namespace (the last NSpid field), start ticks. Built once a second at
+ * most, and only when a segment of another namespace asks. */
+struct proc_row {
+	uint64_t pidns, start;
+	int pid;
+};
+static struct {
+	struct proc_row *rows;
+	size_t n;
+	time_t built;
+} procs;
+
+static void procs_build(void)
+{
+	time_t now = time(NULL);
+	if (procs.rows && procs.built == now)
+		return;
+	free(procs.rows);
+	procs.rows = NULL;
+	procs.n = 0;
+	procs.built = now;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || strlen(e->d_name) > 20)
+			continue;
+		char path[300], buf[4096];
+		snprintf(path, sizeof path, "/proc/%s/ns/pid", e->d_name);
+		uint64_t ns = zcs_ns_inode(path);
+		snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+		if (!ns || zcs_read_small(path, buf, sizeof buf) <= 0)
+			continue;
+		const char *nspid = strstr(buf, "\nNSpid:");
+		if (!nspid)
+			continue;
+		const char *eol = strchr(nspid + 1, '\n'), *last = nspid + 7;
+		for (const char *p = nspid + 7; *p && p != eol; p++)
+			if (*p == '\t' || *p == ' ')
+				last = p + 1;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		if (procs.n == cap) {
+			cap = cap ? 2 * cap : 256;
+			struct proc_row *grown = realloc(procs.rows, cap * sizeof *grown);
+			if (!grown)
+				break;
+			procs.rows = grown;
 		}
+		procs.rows[procs.n++] = (struct proc_row){ ns, zcs_proc_start_ticks(path),
+							  (int)strtol(last, NULL, 10) };
 	}
-	return 0;
+	closedir(d);
 }
 
 static unsigned liveness(const struct zcs_snapshot *s)
@@ -202,22 +423,41 @@ static unsigned liveness(const struct zcs_snapshot *s)
 		return s->live;
 	const struct zcs_header *h = &s->hdr;
 	/* exec() keeps pid and start time but skips exit handlers: the new
-	 * image made the next seq, beside this one, which was never marked exited. */
+	 * image made the next seq beside this one, and retires this one; if
+	 * it is still here, it is being retired */
 	char path[PATH_MAX];
 	struct stat st;
 	const char *slash = strrchr(s->path, '/');
 	int dir_len = slash ? (int)(slash - s->path) : 1;
-	snprintf(path, sizeof path, "%.*s/" ZCS_SHM_PREFIX "%d.%llu.%u", dir_len,
-		 slash ? s->path : ".", h->pid, (unsigned long long)h->start_ticks, h->seq + 1);
+	struct zcs_ident next = { h->pidns, h->pid, h->start_ticks, h->seq + 1 };
+	char name[96];
+	zcs_name_make(&next, name, sizeof name);
+	snprintf(path, sizeof path, "%.*s/%s", dir_len, slash ? s->path : ".", name);
 	/* only a file the same user could have made: /dev/shm is anyone's */
 	if (h->seq < UINT32_MAX - 1 && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_uid == geteuid())
 		return ZCS_LIVE_REPLACED;
-	snprintf(path, sizeof path, "/proc/%d/stat", h->pid);
-	int alive = kill(h->pid, 0) == 0 || errno == EPERM;
-	if (!alive || zcs_proc_start_ticks(path) != h->start_ticks)
-		return ZCS_LIVE_DEAD;
-	return ZCS_LIVE_RUNNING;
+	uint64_t mine = zcs_ns_inode("/proc/self/ns/pid");
+	int proc_ours = mine && zcs_proc_is_ours();
+	if (proc_ours && h->pidns == mine) {
+		snprintf(path, sizeof path, "/proc/%d/stat", h->pid);
+		int alive = kill(h->pid, 0) == 0 || errno == EPERM;
+		return alive && zcs_proc_start_ticks(path) == h->start_ticks ? ZCS_LIVE_RUNNING
+									   : ZCS_LIVE_DEAD;
+	}
+	/* Another namespace. From the initial one every process is in view:
+	 * the process is running if it is found, gone if it is not (its
+	 * namespace may be gone too). From anywhere else: not ours to judge. */
+	if (!proc_ours || mine != PIDNS_INIT || !h->pidns)
+		return ZCS_LIVE_UNKNOWN;
+	procs_build();
+	if (!procs.rows)
+		return ZCS_LIVE_UNKNOWN;
+	for (size_t i = 0; i < procs.n; i++)
+		if (procs.rows[i].pidns == h->pidns && procs.rows[i].pid == h->pid &&
+		    procs.rows[i].start == h->start_ticks)
+			return ZCS_LIVE_RUNNING;
+	return ZCS_LIVE_DEAD;
 }
 
 struct zcs_snapshot *zcs_snapshot_new(void)
@@ -227,6 +467,10 @@ struct zcs_snapshot *zcs_snapshot_new(void)
 
 void zcs_snapshot_free(struct zcs_snapshot *s)
 {
+	if (s) {
+		drop_orders(s);
+		free(s->sum.cell);
+	}
 	free(s);
 }
 
@@ -248,31 +492,18 @@ int zcs_read(const char *path, struct zcs_snapshot *out, char *err, size_t err_l
 		return ERR("%s: owned by uid %u, not by you (uid %u); run zcshim-stat as that user",
 			   path, (unsigned)st.st_uid, (unsigned)geteuid());
 	}
-	size_t want = (size_t)st.st_size < MAX_READ ? (size_t)st.st_size : MAX_READ;
-	unsigned char *buf = malloc(want ? want : 1);
-	if (!buf) {
-		close(fd);
-		return ERR("%s: out of memory", path);
-	}
-	size_t got = 0;
-	while (got < want) {
-		ssize_t n = pread(fd, buf + got, want - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break; /* shrank while we read: parse what we have */
-		got += (size_t)n;
-	}
-	close(fd);
+	struct src src = { NULL, (uint64_t)st.st_size, fd };
 	char why[200];
-	int rc = zcs_parse(buf, got, out, why, sizeof why);
-	free(buf);
+	int rc = parse(&src, out, why, sizeof why);
+	close(fd);
 	if (rc != 0)
 		return ERR("%s: %s", path, why);
 	snprintf(out->path, sizeof out->path, "%s", path);
 	out->live = liveness(out);
 	return 0;
 }
+
+/* ------------------------------------------------------------- listing */
 
 static int newer_first(const void *a, const void *b)
 {
@@ -284,24 +515,49 @@ static int newer_first(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int zcs_list(struct zcs_name **names, size_t *n, char *err, size_t err_len)
+int zcs_list(struct zcs_name **names, size_t *n, size_t *skipped, char *err, size_t err_len)
 {
 	DIR *d = opendir(shm_dir);
 	*names = NULL;
 	*n = 0;
+	if (skipped)
+		*skipped = 0;
 	if (!d)
 		return ERR("%s: %s", shm_dir, strerror(errno));
 	size_t cap = 0;
 	struct dirent *e;
+	/* Other users' files cost a stat each and nothing else; past the cap
+	 * the oldest are dropped, so memory stays bounded whatever the
+	 * directory holds. */
 	while ((e = readdir(d))) {
 		struct zcs_name nm;
+		struct stat st;
 		if (zcs_parse_name(e->d_name, &nm) != 0)
 			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue; /* not ours: not ours to show, nor to say */
+		if (*n == ZCS_LIST_MAX) {
+			/* keep the newest: drop the oldest we hold, if older */
+			size_t oldest = 0;
+			for (size_t i = 1; i < *n; i++)
+				if (newer_first(&(*names)[i], &(*names)[oldest]) < 0)
+					oldest = i;
+			if (skipped)
+				(*skipped)++;
+			if (newer_first(&nm, &(*names)[oldest]) < 0)
+				continue;
+			(*names)[oldest] = nm;
+			continue;
+		}
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			struct zcs_name *grown = realloc(*names, cap * sizeof **names);
 			if (!grown) {
 				closedir(d);
+				free(*names);
+				*names = NULL;
+				*n = 0;
 				return ERR("out of memory");
 			}
 			*names = grown;
@@ -318,7 +574,7 @@ int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_le
 {
 	struct zcs_name *names;
 	size_t n;
-	if (zcs_list(&names, &n, err, err_len) != 0)
+	if (zcs_list(&names, &n, NULL, err, err_len) != 0)
 		return -1;
 	char *end;
 	long pid = strtol(key, &end, 10);
@@ -343,6 +599,8 @@ int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_le
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------------- histograms */
 
 uint64_t zcs_cell_timed(const struct zcs_cell *c)
 {
@@ -407,14 +665,35 @@ int zcs_calls_seen(const struct zcs_snapshot *s)
 	return (s->hdr.flags & ZCS_F_CALLS_SEEN) != 0;
 }
 
+int zcs_cell_fields(const struct zcs_snapshot *s, unsigned c, unsigned *slot, unsigned *op,
+		    unsigned *path, unsigned *size_class)
+{
+	if (c >= s->sum.ncells || c == 0)
+		return -1;
+	if (c < ZCS_CELL_FIRST) { /* an op's overflow cell */
+		*slot = ZCS_SLOT_OTHER;
+		*op = c - 1;
+		*path = ZCS_NPATHS;
+		*size_class = ZCS_ALL;
+		return 0;
+	}
+	if (!s->shared.cell_key[c])
+		return -1;
+	zcs_key_fields(s->shared.cell_key[c], slot, op, path, size_class);
+	return 0;
+}
+
 const struct zcs_cell *zcs_cell_at(const struct zcs_snapshot *s, unsigned slot, unsigned op,
 				   unsigned path, unsigned size_class)
 {
 	if (slot >= ZCS_NSLOTS || op >= ZCS_NOPS || path >= ZCS_NPATHS ||
 	    size_class >= ZCS_NSIZES)
 		return NULL;
-	unsigned c = s->shared.cell_index[slot][op][path][size_class];
-	return c && c < ZCS_NCELLS ? &s->sum.cell[c] : NULL; /* checked by zcs_parse */
+	uint32_t key = zcs_key(slot, op, path, size_class);
+	for (uint32_t c = ZCS_CELL_FIRST; c < s->sum.ncells; c++)
+		if (s->shared.cell_key[c] == key)
+			return &s->sum.cell[c];
+	return NULL;
 }
 
 unsigned zcs_slot_at(unsigned i)
@@ -422,62 +701,104 @@ unsigned zcs_slot_at(unsigned i)
 	return (i + 1) % ZCS_NSLOTS;
 }
 
-/* Add the cells of slots [slot_lo, slot_hi) and sizes [k_lo, k_hi) of op x
- * path into out; its count. */
-static uint64_t merge(const struct zcs_snapshot *s, unsigned slot_lo, unsigned slot_hi,
-		      unsigned op, unsigned path, unsigned k_lo, unsigned k_hi,
-		      struct zcs_cell *out)
+/* ---- series in view order */
+
+struct zcs_order {
+	size_t n;
+	struct {
+		uint64_t group; /* cells with the same group make one series */
+		uint16_t cell;
+	} e[];
+};
+
+/* Where a slot stands in the order views show them: 1..64, then 0. */
+static unsigned slot_rank(unsigned slot)
 {
-	memset(out, 0, sizeof *out);
-	for (unsigned slot = slot_lo; slot < slot_hi; slot++)
-		for (unsigned k = k_lo; k < k_hi; k++) {
-			const struct zcs_cell *c = zcs_cell_at(s, slot, op, path, k);
-			if (c && c->count)
-				zcs_cell_add(out, c);
-		}
-	return out->count;
+	return slot ? slot - 1 : ZCS_NSLOTS - 1;
 }
 
-uint64_t zcs_cell_by_size(const struct zcs_snapshot *s, unsigned op, unsigned path,
-			  unsigned size_class, struct zcs_cell *out)
+static uint64_t group_of(unsigned by, unsigned slot, unsigned op, unsigned path, unsigned k)
 {
-	return merge(s, 0, ZCS_NSLOTS, op, path, size_class, size_class + 1, out);
+	unsigned kk = k == ZCS_ALL ? ZCS_NSIZES : k;
+	switch (by) {
+	case ZCS_BY_SIZE:
+		return ((uint64_t)op << 16 | path << 8) | kk;
+	case ZCS_BY_SOCKET:
+		return (uint64_t)slot_rank(slot) << 24 | (uint64_t)op << 16 | path << 8;
+	default:
+		return (uint64_t)slot_rank(slot) << 24 | (uint64_t)op << 16 | path << 8 | kk;
+	}
+}
+
+static int by_group(const void *a, const void *b)
+{
+	const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void drop_orders(struct zcs_snapshot *s)
+{
+	for (int i = 0; i < 3; i++) {
+		free(s->order[i]);
+		s->order[i] = NULL;
+	}
+}
+
+static const struct zcs_order *order_of(const struct zcs_snapshot *cs, unsigned by)
+{
+	struct zcs_snapshot *s = (struct zcs_snapshot *)cs; /* a cache, not the data */
+	if (by > ZCS_BY_BOTH)
+		return NULL;
+	if (s->order[by])
+		return s->order[by];
+	struct zcs_order *o = malloc(sizeof *o + (s->sum.ncells + 1) * sizeof o->e[0]);
+	if (!o)
+		return NULL;
+	o->n = 0;
+	for (unsigned c = 1; c < s->sum.ncells; c++) {
+		unsigned slot, op, path, k;
+		if (zcs_cell_fields(s, c, &slot, &op, &path, &k) != 0 || path == ZCS_PATH_FAILED)
+			continue;
+		o->e[o->n].group = group_of(by, slot, op, path, k);
+		o->e[o->n].cell = (uint16_t)c;
+		o->n++;
+	}
+	_Static_assert(offsetof(struct zcs_order, e) % 8 == 0, "entries sort by group first");
+	qsort(o->e, o->n, sizeof o->e[0], by_group);
+	s->order[by] = o;
+	return o;
 }
 
 int zcs_series_next_by(const struct zcs_snapshot *s, unsigned by, size_t *it,
 		       struct zcs_series *out)
 {
-	/* the key's last dimension varies fastest; merged ones are left out */
-	const size_t nslots = by == ZCS_BY_SIZE ? 1 : ZCS_NSLOTS;
-	const size_t nsizes = by == ZCS_BY_SOCKET ? 1 : ZCS_NSIZES;
-	const size_t n = nslots * ZCS_NOPS * ZCS_NPATHS * nsizes;
-	for (; *it < n; (*it)++) {
-		size_t i = *it;
-		unsigned k = (unsigned)(i % nsizes);
-		unsigned p = (unsigned)(i / nsizes % ZCS_NPATHS);
-		unsigned op = (unsigned)(i / nsizes / ZCS_NPATHS % ZCS_NOPS);
-		unsigned slot = zcs_slot_at((unsigned)(i / nsizes / ZCS_NPATHS / ZCS_NOPS));
-		const struct zcs_cell *c;
-		if (by == ZCS_BY_BOTH) {
-			c = zcs_cell_at(s, slot, op, p, k);
-		} else if (by == ZCS_BY_SOCKET) {
-			k = ZCS_ALL;
-			c = merge(s, slot, slot + 1, op, p, 0, ZCS_NSIZES, &out->merged)
-				    ? &out->merged : NULL;
-		} else {
-			slot = ZCS_ALL;
-			c = merge(s, 0, ZCS_NSLOTS, op, p, k, k + 1, &out->merged) ? &out->merged
-										   : NULL;
+	const struct zcs_order *o = order_of(s, by);
+	while (o && *it < o->n) {
+		size_t i = *it, j = i + 1;
+		while (j < o->n && o->e[j].group == o->e[i].group)
+			j++;
+		*it = j;
+		unsigned slot, op, path, k;
+		zcs_cell_fields(s, o->e[i].cell, &slot, &op, &path, &k);
+		const struct zcs_cell *c = &s->sum.cell[o->e[i].cell];
+		if (by != ZCS_BY_BOTH) {
+			memset(&out->merged, 0, sizeof out->merged);
+			for (size_t m = i; m < j; m++)
+				zcs_cell_add(&out->merged, &s->sum.cell[o->e[m].cell]);
+			c = &out->merged;
+			if (by == ZCS_BY_SIZE)
+				slot = ZCS_ALL;
+			else
+				k = ZCS_ALL;
 		}
-		if (c && c->count) {
-			out->slot = slot;
-			out->op = op;
-			out->path = p;
-			out->size_class = k;
-			out->cell = c;
-			(*it)++;
-			return 1;
-		}
+		if (!c->count)
+			continue;
+		out->slot = slot;
+		out->op = op;
+		out->path = path;
+		out->size_class = k;
+		out->cell = c;
+		return 1;
 	}
 	return 0;
 }
@@ -487,18 +808,29 @@ int zcs_series_next(const struct zcs_snapshot *s, size_t *it, struct zcs_series 
 	return zcs_series_next_by(s, ZCS_BY_SIZE, it, out);
 }
 
+uint64_t zcs_cell_by_size(const struct zcs_snapshot *s, unsigned op, unsigned path,
+			  unsigned size_class, struct zcs_cell *out)
+{
+	memset(out, 0, sizeof *out);
+	for (unsigned c = ZCS_CELL_FIRST; c < s->sum.ncells; c++) {
+		unsigned slot, o, p, k;
+		if (zcs_cell_fields(s, c, &slot, &o, &p, &k) == 0 && o == op && p == path &&
+		    k == size_class)
+			zcs_cell_add(out, &s->sum.cell[c]);
+	}
+	return out->count;
+}
+
 int zcs_slot_used(const struct zcs_snapshot *s, unsigned slot)
 {
 	if (slot >= ZCS_NSLOTS)
 		return 0;
-	const uint64_t *f = &s->sum.failed[slot][0][0];
-	for (size_t i = 0; i < (size_t)ZCS_NCALL_OPS * ZCS_NERRS; i++)
-		if (f[i])
+	for (unsigned c = 1; c < s->sum.ncells; c++) {
+		unsigned sl, op, path, k;
+		if (s->sum.cell[c].count && zcs_cell_fields(s, c, &sl, &op, &path, &k) == 0 &&
+		    sl == slot)
 			return 1;
-	const uint16_t *idx = &s->shared.cell_index[slot][0][0][0];
-	for (size_t i = 0; i < (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES; i++)
-		if (idx[i] && s->sum.cell[idx[i]].count)
-			return 1;
+	}
 	return 0;
 }
 
@@ -540,34 +872,101 @@ uint64_t zcs_ticks_unix_ns(const struct zcs_snapshot *s, uint64_t ticks)
 uint64_t zcs_messages(const struct zcs_snapshot *s)
 {
 	uint64_t n = 0;
-	struct zcs_series x;
-	for (size_t it = 0; zcs_series_next_by(s, ZCS_BY_BOTH, &it, &x);)
-		if (x.op == ZCS_OP_SEND || x.op == ZCS_OP_MSG_SEND || x.op == ZCS_OP_SENDMSG ||
-		    x.op == ZCS_OP_SEND_CONST)
-			n += x.cell->count;
+	for (unsigned c = 1; c < s->sum.ncells; c++) {
+		unsigned slot, op, path, k;
+		if (zcs_cell_fields(s, c, &slot, &op, &path, &k) == 0 && path != ZCS_PATH_FAILED &&
+		    zcs_op_sends(op))
+			n += s->sum.cell[c].count;
+	}
 	return n;
+}
+
+void zcs_traffic(const struct zcs_snapshot *s, unsigned slot, struct zcs_traffic *out)
+{
+	memset(out, 0, sizeof *out);
+	for (unsigned c = 1; c < s->sum.ncells; c++) {
+		unsigned sl, op, path, k;
+		if (zcs_cell_fields(s, c, &sl, &op, &path, &k) != 0 || path == ZCS_PATH_FAILED ||
+		    (slot != ZCS_ALL && sl != slot))
+			continue;
+		const struct zcs_cell *x = &s->sum.cell[c];
+		if (zcs_op_sends(op)) {
+			out->sent_frames += x->count;
+			out->sent_msgs += x->msgs;
+			out->sent_bytes += x->bytes;
+		} else if (zcs_op_receives(op)) {
+			out->recv_frames += x->count;
+			out->recv_msgs += x->msgs;
+			out->recv_bytes += x->bytes;
+		}
+	}
+}
+
+void zcs_time_split(const struct zcs_snapshot *s, unsigned slot, struct zcs_time_split *out)
+{
+	memset(out, 0, sizeof *out);
+	out->busy_ns = s->sum.busy_ns;
+	for (unsigned c = 1; c < s->sum.ncells; c++) {
+		unsigned sl, op, path, k;
+		if (zcs_cell_fields(s, c, &sl, &op, &path, &k) != 0 ||
+		    (slot != ZCS_ALL && sl != slot))
+			continue;
+		int send = zcs_op_sends(op), wait = zcs_op_receives(op) || op == ZCS_OP_POLL;
+		if (!send && !wait)
+			continue;
+		const struct zcs_cell *x = &s->sum.cell[c];
+		uint64_t timed = zcs_cell_timed(x);
+		if (!timed) {
+			out->untimed_calls += x->count;
+			continue;
+		}
+		double est = (double)x->time_ns_sum / (double)timed * (double)x->count;
+		if (send)
+			out->send_ns += est;
+		else
+			out->wait_ns += est;
+	}
 }
 
 void zcs_snapshot_sub(struct zcs_snapshot *out, const struct zcs_snapshot *a,
 		      const struct zcs_snapshot *b)
 {
-	const uint64_t *x = (const uint64_t *)&a->sum, *y = (const uint64_t *)&b->sum;
-	uint64_t *d = (uint64_t *)&out->sum;
-	const size_t words = sizeof(struct zcs_shard) / sizeof(uint64_t);
-	for (size_t i = 0; i < words; i++)
-		d[i] = x[i] > y[i] ? x[i] - y[i] : 0;
 	if (out != a) {
 		memcpy(out->path, a->path, sizeof out->path);
 		out->hdr = a->hdr;
 		out->live = a->live;
 		out->shared = a->shared;
+		struct zcs_cell *cells = out->sum.cell;
+		out->sum = a->sum;
+		out->sum.cell = cells;
+		if (cells_room(out, a->sum.ncells) != 0) {
+			out->sum.ncells = 0;
+			drop_orders(out);
+			return;
+		}
+		memcpy(out->sum.cell, a->sum.cell, a->sum.ncells * sizeof *a->sum.cell);
 	}
-	/* in shared, only these two count up; the rest are gauges and tables */
-	struct zcs_shared *o = &out->shared;
-	const struct zcs_shared *bs = &b->shared;
-	o->inflight.untracked = o->inflight.untracked > bs->inflight.untracked
-					? o->inflight.untracked - bs->inflight.untracked : 0;
-	o->cells_short = o->cells_short > bs->cells_short ? o->cells_short - bs->cells_short : 0;
+	drop_orders(out);
+#define SUB(x, y) ((x) = (x) > (y) ? (x) - (y) : 0)
+	/* cells keep their numbers for the life of a process: b's are a prefix */
+	for (uint32_t c = 0; c < out->sum.ncells && c < b->sum.ncells; c++) {
+		uint64_t *d = (uint64_t *)&out->sum.cell[c];
+		const uint64_t *y = (const uint64_t *)&b->sum.cell[c];
+		for (size_t i = 0; i < sizeof(struct zcs_cell) / sizeof(uint64_t); i++)
+			SUB(d[i], y[i]);
+	}
+	uint64_t *f = &out->sum.failed[0][0][0];
+	const uint64_t *g = &b->sum.failed[0][0][0];
+	for (size_t i = 0; i < sizeof out->sum.failed / sizeof *f; i++)
+		SUB(f[i], g[i]);
+	for (unsigned k = 0; k < ZCS_NFFN_THREADS; k++)
+		SUB(out->sum.ffn_thread[k], b->sum.ffn_thread[k]);
+	SUB(out->sum.busy_ns, b->sum.busy_ns);
+	/* in the view, only these count up; the rest are gauges and tables */
+	SUB(out->shared.inflight.untracked, b->shared.inflight.untracked);
+	SUB(out->shared.cells_short, b->shared.cells_short);
+	SUB(out->shared.unconverted_nested, b->shared.unconverted_nested);
+#undef SUB
 }
 
 void zcs_cell_add(struct zcs_cell *dst, const struct zcs_cell *src)
@@ -600,30 +999,65 @@ uint64_t zcs_cell_count_below(const struct zcs_cell *c, uint64_t ns)
 
 unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len)
 {
-	unsigned char *img = calloc(1, ZCS_SEGMENT_BYTES);
+	uint64_t size = zcs_shard_offset(0) + ZCS_SHARD_AREA_BYTES;
+	unsigned char *img = calloc(1, size);
 	if (!img)
 		return NULL;
 	struct zcs_header h = s->hdr;
 	zcs_header_init_layout(&h);
+	uint32_t n = s->sum.ncells < ZCS_CELL_FIRST ? ZCS_CELL_FIRST : s->sum.ncells;
 	memcpy(img, &h, sizeof h);
-	memcpy(img + ZCS_SHARED_OFFSET, &s->shared, sizeof s->shared);
-	memcpy(img + ZCS_SHARDS_OFFSET, &s->sum, sizeof s->sum);
-	*len = ZCS_SEGMENT_BYTES;
+	struct zcs_shared *sh = (struct zcs_shared *)(img + ZCS_SHARED_OFFSET);
+	const struct zcs_view *v = &s->shared;
+	sh->peak.buffers = v->inflight.peak_buffers;
+	sh->peak.buffers_ticks = v->inflight.peak_buffers_ticks;
+	sh->peak.bytes = v->inflight.peak_bytes;
+	sh->peak.bytes_ticks = v->inflight.peak_bytes_ticks;
+	sh->untracked = v->inflight.untracked;
+	sh->start_clock_ticks = v->start_clock_ticks;
+	sh->sockets_seen = v->sockets_seen;
+	sh->cells_used = n;
+	sh->cells_short = v->cells_short;
+	sh->unconverted_nested = v->unconverted_nested;
+	memcpy(sh->sockets, v->sockets, sizeof sh->sockets);
+	/* the index, rebuilt as the writer would */
+	for (uint32_t c = ZCS_CELL_FIRST; c < s->sum.ncells; c++) {
+		uint32_t key = v->cell_key[c];
+		if (!key)
+			continue;
+		uint32_t i = zcs_key_hash(key);
+		while (sh->index[i])
+			i = (i + 1) & (ZCS_INDEX_SIZE - 1);
+		sh->index[i] = key << ZCS_INDEX_CELL_BITS | c;
+	}
+	/* one shard holds the sums, and the gauge */
+	sh->shards_used[0] = 1;
+	struct zcs_shard_head *head = (struct zcs_shard_head *)(img + zcs_shard_offset(0));
+	head->handed.buffers = v->inflight.handed_buffers;
+	head->handed.bytes = v->inflight.handed_bytes;
+	head->released.buffers = v->inflight.released_buffers;
+	head->released.bytes = v->inflight.released_bytes;
+	memcpy(head->ffn_thread, s->sum.ffn_thread, sizeof head->ffn_thread);
+	struct zcs_counts *counts = (struct zcs_counts *)(head + 1);
+	for (uint32_t c = 1; c < s->sum.ncells; c++) {
+		const struct zcs_cell *x = &s->sum.cell[c];
+		counts[c] = (struct zcs_counts){ x->count, x->bytes, x->msgs };
+		struct zcs_hist *hist = (struct zcs_hist *)(img + zcs_hist_chunk_offset(
+							     c / ZCS_HIST_CHUNK_CELLS)) +
+					c % ZCS_HIST_CHUNK_CELLS;
+		hist->time_ns_sum = x->time_ns_sum;
+		memcpy(hist->buckets, x->buckets, sizeof hist->buckets);
+	}
+	*len = size;
 	return img;
 }
 
 void zcs_inflight_now(const struct zcs_snapshot *s, uint64_t *buffers, uint64_t *bytes)
 {
 	const struct zcs_inflight *g = &s->shared.inflight;
-	uint64_t handed[2] = { 0, 0 }, released[2] = { 0, 0 };
-	for (unsigned i = 0; i < ZCS_NSHARDS; i++) {
-		handed[0] += g->handed[i].buffers;
-		handed[1] += g->handed[i].bytes;
-		released[0] += g->released[i].buffers;
-		released[1] += g->released[i].bytes;
-	}
 	/* read while buffers came and went: a release may be seen without its
 	 * handing over, never the other way round for long */
-	*buffers = handed[0] > released[0] ? handed[0] - released[0] : 0;
-	*bytes = handed[1] > released[1] ? handed[1] - released[1] : 0;
+	*buffers = g->handed_buffers > g->released_buffers
+			   ? g->handed_buffers - g->released_buffers : 0;
+	*bytes = g->handed_bytes > g->released_bytes ? g->handed_bytes - g->released_bytes : 0;
 }

@@ -24,22 +24,69 @@ enum zcs_live {
 	ZCS_LIVE_EXITED,   /* exited normally, segment marked */
 	ZCS_LIVE_DEAD,     /* gone without marking it: killed, _exit, crash */
 	ZCS_LIVE_REPLACED, /* exec'd a new image, which has its own segment */
+	ZCS_LIVE_UNKNOWN,  /* running by its header, in a PID namespace this reader
+	                      cannot see into: never taken for gone */
+};
+
+struct zcs_order;
+
+/* One series of a snapshot: every thread's counts, and the histogram. */
+struct zcs_cell {
+	uint64_t count;                /* calls that returned (exact): frames */
+	uint64_t bytes;                /* message bytes of those calls (exact) */
+	uint64_t msgs;                 /* calls that ended a message (exact) */
+	uint64_t time_ns_sum;          /* sum of the timed calls below */
+	uint64_t buckets[ZCS_NBUCKETS];/* timed calls (sampled) by duration */
+};
+
+/* The zero-copy in-flight gauge, summed over the shards. */
+struct zcs_inflight {
+	uint64_t handed_buffers, handed_bytes;     /* ever given to libzmq */
+	uint64_t released_buffers, released_bytes; /* ... and had back */
+	uint64_t peak_buffers, peak_buffers_ticks;
+	uint64_t peak_bytes, peak_bytes_ticks;
+	uint64_t untracked;          /* buffers not followed: not in the gauge */
+};
+
+/* The reader's view of the shared part: validated, the index unpacked. */
+struct zcs_view {
+	struct zcs_inflight inflight;
+	uint64_t start_clock_ticks;
+	uint32_t sockets_seen;
+	uint32_t cells_used;
+	uint64_t cells_short;        /* calls counted under an op's overflow cell */
+	uint64_t unconverted_nested; /* see zcs_shared */
+	struct zcs_socket sockets[ZCS_NSLOTS]; /* endpoint lists terminated */
+	uint32_t cell_key[ZCS_NCELLS_MAX];     /* cell -> key (zcs_key()), 0: none */
+};
+
+/* Everything the shards add up to. */
+struct zcs_sum {
+	uint64_t failed[ZCS_NSLOTS][ZCS_NCALL_OPS][ZCS_NERRS]; /* calls that returned -1 */
+	uint64_t ffn_thread[ZCS_NFFN_THREADS]; /* timed zero-copy ffn runs, by thread kind */
+	uint64_t threads;        /* threads that recorded, ever (owned shards) */
+	uint64_t busy_ns;        /* caller threads' time, first call to end (or now) */
+	uint32_t ncells;         /* cells below: the segment's cells_used */
+	struct zcs_cell *cell;   /* by cell number; cells 1..ZCS_NOPS are the ops'
+	                            overflow cells */
 };
 
 struct zcs_snapshot {
 	char path[PATH_MAX];
 	struct zcs_header hdr;  /* validated */
 	unsigned live;          /* enum zcs_live */
-	struct zcs_shared shared;/* validated: every index entry is a cell number below
-	                           ZCS_NCELLS used by one key only (or 0), slot 0's are
-	                           zcs_other_cell(), row 0 is zero, strings are
-	                           terminated and printable */
-	struct zcs_shard sum;   /* all shards added up; zero unless calls_seen */
+	struct zcs_view shared; /* validated: every index entry a cell number below
+	                           cells_used used by one key only; row 0 is zero,
+	                           strings are terminated */
+	struct zcs_sum sum;     /* all shards added up; zero unless calls_seen */
+	struct zcs_order *order[3]; /* series in view order, by enum zcs_by: built
+	                               when first walked, dropped when sums change */
 };
 
 /* A segment's identity, from its name alone. */
 struct zcs_name {
 	char path[PATH_MAX];
+	uint64_t pidns;         /* PID namespace inode; 0 unknown */
 	int pid;
 	uint64_t start_ticks;
 	unsigned seq;
@@ -68,9 +115,12 @@ void zcs_snapshot_free(struct zcs_snapshot *s);
 void zcs_set_dir(const char *dir);
 const char *zcs_dir(void);
 
-/* All segment names in zcs_dir(), newest process last. *names is
- * malloc'd; free it. */
-int zcs_list(struct zcs_name **names, size_t *n, char *err, size_t err_len);
+/* Segment names in zcs_dir() that are files of this user, newest process
+ * last, at most ZCS_LIST_MAX of them (the newest); *skipped (may be NULL)
+ * counts this user's left out beyond the cap. Other users' files are
+ * passed over without a word. *names is malloc'd; free it. */
+#define ZCS_LIST_MAX 4096
+int zcs_list(struct zcs_name **names, size_t *n, size_t *skipped, char *err, size_t err_len);
 
 /* Find the segment for "1234" (newest of that pid) or "name" (newest
  * process of that exe). */
@@ -147,10 +197,45 @@ uint64_t zcs_ticks_unix_ns(const struct zcs_snapshot *s, uint64_t ticks);
 
 /* Zero-copy buffers and bytes in flight when the snapshot was taken: every
  * shard's handed minus every shard's released (zcshim_segment.h). */
+/* The key of cell c (slot, op, path, size class); -1 if c holds none. The
+ * overflow cells 1..ZCS_NOPS give slot 0 and size class ZCS_ALL. */
+int zcs_cell_fields(const struct zcs_snapshot *s, unsigned c, unsigned *slot, unsigned *op,
+		    unsigned *path, unsigned *size_class);
+
+/* Endpoints of a socket row, one at a time: *it starts at 0; returns the
+ * endpoint (NUL-terminated, any other byte possible) and sets *bound, or
+ * NULL at the end. zcs_sock_cut(row): the list is not all. */
+const char *zcs_endpoint_next(const struct zcs_socket *row, size_t *it, int *bound);
+int zcs_sock_cut(const struct zcs_socket *row);
+/* The endpoints joined by sep into buf ("..." at the end if cut). */
+const char *zcs_endpoints_joined(const struct zcs_socket *row, const char *sep, char *buf,
+				 size_t len);
+
 void zcs_inflight_now(const struct zcs_snapshot *s, uint64_t *buffers, uint64_t *bytes);
 
 /* Messages sent: successful calls of the four send operations. */
 uint64_t zcs_messages(const struct zcs_snapshot *s);
+
+/* What one socket (slot; ZCS_ALL: every socket) moved: frames and whole
+ * messages and bytes sent (successful sends) and received. */
+struct zcs_traffic {
+	uint64_t sent_frames, sent_msgs, sent_bytes;
+	uint64_t recv_frames, recv_msgs, recv_bytes;
+};
+void zcs_traffic(const struct zcs_snapshot *s, unsigned slot, struct zcs_traffic *out);
+
+/* Where the callers' time went (slot; ZCS_ALL: every socket, and poll):
+ * ns estimated inside send calls (blocked: the high-water mark, a slow
+ * downstream) and inside receives and polls (waiting: a slow upstream),
+ * each the mean of its timed calls times its exact count, summed over
+ * series; and the callers' own time (sum.busy_ns) that both are shares of.
+ * A series with nothing timed adds nothing (counted in untimed_calls). */
+struct zcs_time_split {
+	double send_ns, wait_ns;
+	uint64_t busy_ns;
+	uint64_t untimed_calls;
+};
+void zcs_time_split(const struct zcs_snapshot *s, unsigned slot, struct zcs_time_split *out);
 
 /* out->sum = a->sum - b->sum counter by counter, never below 0 (a baseline
  * from a corrupt file must not wrap), and so are the counters in shared
@@ -170,10 +255,11 @@ int zcs_cell_add_bucket(struct zcs_cell *c, uint64_t upper_ns, uint64_t n);
  * that end at or below it). For cumulative exports. */
 uint64_t zcs_cell_count_below(const struct zcs_cell *c, uint64_t ns);
 
-/* A valid segment image holding s (its header, shared part, its sums in shard 0), which
- * zcs_parse reads back as s. malloc'd, ZCS_SEGMENT_BYTES long; NULL if out
- * of memory. Baselines are stored this way, so they are checked like
- * segments and refused when the layout changes. */
+/* A valid segment image holding s (its header, shared part, histograms,
+ * its sums in shard 0), which zcs_parse reads back as s. malloc'd, *len
+ * bytes (up to the end of shard 0); NULL if out of memory. Baselines are
+ * stored this way, so they are checked like segments and refused when the
+ * layout changes. */
 unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len);
 
 #endif

@@ -45,6 +45,8 @@ const char *socket_type(const struct zcs_snapshot *s, unsigned slot);
  * (closed)", or for slot 0 "other (sockets beyond the table of 64: N; calls
  * on no socket)". */
 const char *fmt_socket(const struct zcs_snapshot *s, unsigned slot, char *buf, size_t len);
+/* Timing rate as the table shows it: "1/16", or "auto" (0). */
+const char *fmt_sample(uint32_t sample_every, char *buf, size_t len);
 /* Wall-clock ns as "2026-11-26 12:00:01.234" (local time); "-" for 0. */
 const char *fmt_unix_ns(uint64_t unix_ns, char *buf, size_t len);
 /* "pid N (exe): exited, no libzmq calls seen (...): nothing to show", the

@@ -427,15 +427,19 @@ static void scenario_many(void)
 		char ep[64];
 		snprintf(ep, sizeof ep, "inproc://many-%ld", i);
 		CHECK(socks[i] && zmq_bind(socks[i], ep) == 0, "socket %ld", i);
-		for (int k = 0; socks[i] && k < opt.nsizes; k++) /* one copy of each size */
+		for (int k = 0; socks[i] && k < opt.nsizes; k++) { /* one copy of each size */
 			sent += zmq_send(socks[i], buf, opt.sizes[k], 0) == (int)opt.sizes[k];
+			if (opt.constant) /* and one constant: a second series each */
+				sent += zmq_send_const(socks[i], buf, opt.sizes[k], 0) ==
+					(int)opt.sizes[k];
+		}
 	}
 	for (long i = 0; i < opt.count; i++)
 		zmq_close(socks[i]);
 	free(socks);
 	free(buf);
 	printf("sockets=%ld sent=%ld pid=%d\n", opt.count, sent, (int)getpid());
-	CHECK(sent == total_msgs(), "sends failed");
+	CHECK(sent == total_msgs() * (1 + opt.constant), "sends failed");
 	zmq_ctx_term(ctx);
 }
 

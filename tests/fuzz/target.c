@@ -3,13 +3,13 @@
  * from a segment file. Used by the libFuzzer driver (make fuzz) and by the
  * regression test that replays tests/fuzz/{seeds,regressions}/ in make test.
  *
- * Inputs are small, segments are 6.4 MB: the input is parsed on its own
+ * Inputs are small, segments are megabytes: the input is parsed on its own
  * (short and truncated files), and also laid over the header of an
  * otherwise valid segment image, with its last byte choosing how much of
  * the image the reader "got" (a file truncated while read). What lies
- * between the header and the last byte goes over table sockets' cell index
- * entries and rows too, where a wrong number would send the reader
- * out of bounds.
+ * between the header and the last byte goes over the shared part's
+ * counters (cells used, shards used), the cell index and a socket row
+ * too, where a wrong number would send the reader out of bounds.
  */
 #include "target.h"
 
@@ -21,6 +21,8 @@
 static unsigned char *image;
 static struct zcs_header template_header;
 
+static struct zcs_shared template_shared;
+
 static void setup(void)
 {
 	image = calloc(1, ZCS_SEGMENT_BYTES);
@@ -29,6 +31,14 @@ static void setup(void)
 	template_header.state = ZCS_STATE_EXITED;
 	template_header.sample_every = 1;
 	template_header.flags = ZCS_F_CALLS_SEEN;
+	/* two series in shard 1 */
+	template_shared.cells_used = ZCS_CELL_FIRST + 2;
+	template_shared.shards_used[0] = 2;
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t key = zcs_key(1, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 7 + i);
+		template_shared.index[zcs_key_hash(key)] =
+			key << ZCS_INDEX_CELL_BITS | (ZCS_CELL_FIRST + i);
+	}
 }
 
 int zcs_fuzz_one(const uint8_t *data, size_t size)
@@ -50,19 +60,20 @@ int zcs_fuzz_one(const uint8_t *data, size_t size)
 	memcpy(image, &template_header, sizeof template_header);
 	memcpy(image, data, size < sizeof template_header ? size : sizeof template_header);
 	struct zcs_shared *sh = (struct zcs_shared *)(image + ZCS_SHARED_OFFSET);
-	memset(sh->cell_index[1], 0, sizeof sh->cell_index[1]);
-	memset(&sh->sockets[1], 0, sizeof sh->sockets[1]);
+	memcpy(sh, &template_shared, sizeof *sh);
 	if (size > sizeof template_header + 1) {
 		size_t extra = size - sizeof template_header - 1;
 		const uint8_t *from = data + sizeof template_header;
-		memcpy(sh->cell_index[1], from,
-		       extra < sizeof sh->cell_index[1] ? extra : sizeof sh->cell_index[1]);
+		size_t head = offsetof(struct zcs_shared, sockets);
+		memcpy(sh, from, extra < head ? extra : head);
+		memcpy(sh->index, from, extra < sizeof sh->index ? extra : sizeof sh->index);
 		memcpy(&sh->sockets[1], from,
 		       extra < sizeof sh->sockets[1] ? extra : sizeof sh->sockets[1]);
 	}
 	size_t len = ZCS_SEGMENT_BYTES;
 	if (size > sizeof template_header) {
-		static const size_t cuts[] = { 0, 1, 255, 256, 4096, 4097, 1000000 };
+		static const size_t cuts[] = { 0, 1, 255, 256, 4096, 4097, 40960, 1000000,
+					       ZCS_SHARDS_OFFSET + 100 };
 		uint8_t pick = data[size - 1];
 		if (pick < sizeof cuts / sizeof cuts[0])
 			len = cuts[pick];
@@ -74,8 +85,14 @@ int zcs_fuzz_one(const uint8_t *data, size_t size)
 		for (unsigned by = ZCS_BY_SIZE; by <= ZCS_BY_BOTH; by++)
 			for (size_t it = 0; zcs_series_next_by(snap, by, &it, &x);)
 				(void)zcs_cell_quantile_ns(x.cell, 0.99);
-		for (unsigned slot = 0; slot < ZCS_NSLOTS; slot++)
-			(void)strlen(snap->shared.sockets[slot].endpoints);
+		for (unsigned slot = 0; slot < ZCS_NSLOTS; slot++) {
+			size_t it = 0;
+			const char *ep;
+			while ((ep = zcs_endpoint_next(&snap->shared.sockets[slot], &it, NULL)))
+				(void)strlen(ep);
+		}
+		struct zcs_time_split t;
+		zcs_time_split(snap, ZCS_ALL, &t);
 		(void)zcs_messages(snap);
 		(void)strlen(snap->hdr.exe);
 	}

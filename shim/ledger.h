@@ -1,0 +1,34 @@
+/*
+ * ledger.h - keep /dev/shm bounded without ever scanning it.
+ *
+ * Segments outlive their processes (ZCSHIM_KEEP=1) so that zcshim-stat works
+ * after a short run; a machine running many short ZeroMQ processes would
+ * fill /dev/shm (Docker gives it 64 MiB) and starve its neighbours. So each
+ * user has a ledger, one 4 KiB file in /dev/shm listing the segments that
+ * user's processes made, newest last. A process adds itself when it makes
+ * its segment and marks itself finished at exit; each time, under the
+ * ledger's lock, finished segments beyond the newest ZCS_KEEP_FINISHED (of
+ * those with calls, and as many again of those without) are removed. The
+ * work is bounded by the ledger's size, not by what /dev/shm holds: other
+ * users' files, even a flood of names like ours, cost nothing.
+ *
+ * Finished means proven finished: marked so at exit, or gone from a /proc
+ * that speaks for the process's PID namespace (procid.h). A segment of
+ * another namespace that was not marked is kept, whatever its age.
+ */
+#ifndef ZCSHIM_LEDGER_H
+#define ZCSHIM_LEDGER_H
+
+#include "segname.h"
+
+#define ZCS_KEEP_FINISHED 8
+
+/* Add id's segment (just made) and prune. Quietly does nothing when the
+ * ledger cannot be used (another user's file, busy too long, no room). */
+void zcs_ledger_add(const struct zcs_ident *id);
+
+/* id's process is finishing: mark it (removed: its segment is gone,
+ * ZCSHIM_KEEP=0), then prune. */
+void zcs_ledger_finish(const struct zcs_ident *id, int has_calls, int removed);
+
+#endif
