@@ -104,9 +104,10 @@ demo: deps
 	sh examples/demo.sh
 
 # Every suite, then one closing line adding them up ("N passed, M failed").
+# check-links: every relative link and image in README.md, docs/ and man/.
 test: all check-clang
 	@sh tests/run-suites "./$(B)/test_unit --jobs 2" "./$(B)/test_integration --jobs 2" \
-	  "./$(B)/test_stat --jobs 2" \
+	  "./$(B)/test_stat --jobs 2" "python3 tests/check-links --self-test" \
 	  "$(MAKE) --no-print-directory test-asan" "$(MAKE) --no-print-directory test-tsan"
 
 # ---- sanitizers and valgrind (issue 5: the shim must never harm its host)
