@@ -7,7 +7,9 @@
  * was built for; prepends it to any LD_PRELOAD already set (another
  * preload, e.g. a sanitizer or libfaketime, keeps working); sets the
  * ZCSHIM_* variables given as options, after checking them with the shim's
- * own parser so a typo fails here and not as a warning in the app. It
+ * own parser so a typo fails here and not as a warning in the app;
+ * --threshold without --mode also sets ZCSHIM_MODE=convert, so that asking
+ * for a threshold converts at it even where the environment says profile. It
  * forks and waits rather than exec'ing, so that it can print one line on
  * stderr when the command ends; while it waits it ignores SIGINT and
  * SIGQUIT (the terminal sends them to the command too) and passes SIGTERM
@@ -47,8 +49,10 @@ static void usage(FILE *f)
 		"zcshim segment is (one line on stderr).\n"
 		"\n"
 		"  -t, --threshold N   ZCSHIM_THRESHOLD: convert zero-copy sends below N bytes\n"
-		"                      (4096, 64k, 1M, max; 0 converts nothing)\n"
-		"  -m, --mode M        ZCSHIM_MODE: convert, profile or off\n"
+		"                      (4096, 64k, 1M, max; 0 converts nothing); implies\n"
+		"                      --mode convert unless --mode is given\n"
+		"  -m, --mode M        ZCSHIM_MODE: convert, profile or off (without it and\n"
+		"                      without a threshold: profile, nothing converted)\n"
 		"  -s, --sample N      ZCSHIM_SAMPLE: time 1 call in N (1 to 1000000)\n"
 		"  -k, --keep 0|1      ZCSHIM_KEEP: keep the segment after exit (default 1)\n"
 		"  -h, --help          show this help and exit\n"
@@ -189,7 +193,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, mode_given = 0, threshold_given = 0;
 	uint64_t n;
 	unsigned mode;
 	/* "+": stop at the first non-option, so COMMAND's own options are its */
@@ -201,11 +205,13 @@ int main(int argc, char **argv)
 				return fail("--threshold '%s': a size in bytes, e.g. 4096, 64k, 1M or max",
 					    optarg);
 			var = "ZCSHIM_THRESHOLD";
+			threshold_given = 1;
 			break;
 		case 'm':
 			if (zcs_parse_mode(optarg, &mode) != 0)
 				return fail("--mode '%s': convert, profile or off", optarg);
 			var = "ZCSHIM_MODE";
+			mode_given = 1;
 			break;
 		case 's':
 			if (zcs_parse_uint(optarg, 1, ZCS_MAX_SAMPLE, &n) != 0)
@@ -225,6 +231,10 @@ int main(int argc, char **argv)
 		if (setenv(var, optarg, 1) != 0)
 			return fail("setenv: %s", strerror(errno));
 	}
+	/* a threshold asks for conversion, whatever ZCSHIM_MODE the caller's
+	 * environment holds; --mode, given, decides */
+	if (threshold_given && !mode_given && setenv("ZCSHIM_MODE", "convert", 1) != 0)
+		return fail("setenv: %s", strerror(errno));
 	if (optind == argc) {
 		fprintf(stderr, PROG ": no command to run\n"
 				"Try 'zcshim-run --help' for more information.\n");
