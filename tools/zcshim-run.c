@@ -2,9 +2,10 @@
  * zcshim-run - run a command under libzcshim.so without spelling out
  * LD_PRELOAD, and say at its exit where its segment is.
  *
- * It finds the library next to itself (build/, as built) or in ../lib
- * relative to itself (as installed: bin/ and lib/), or in the lib dir it
- * was built for; prepends it to any LD_PRELOAD already set (another
+ * It finds the library next to itself (build/, as built), or in the lib
+ * dir it was built for taken relative to itself (as packaged: bin/ and
+ * lib/<multiarch>/, so an unpacked package finds its own), or in ../lib
+ * (make install: bin/ and lib/), or in that lib dir itself; prepends it to any LD_PRELOAD already set (another
  * preload, e.g. a sanitizer or libfaketime, keeps working); sets the
  * ZCSHIM_* variables given as options, after checking them with the shim's
  * own parser so a typo fails here and not as a warning in the app;
@@ -36,6 +37,9 @@
 
 #ifndef ZCS_LIBDIR
 #define ZCS_LIBDIR "/usr/local/lib"
+#endif
+#ifndef ZCS_LIBDIR_REL /* ZCS_LIBDIR below the prefix, e.g. lib/x86_64-linux-gnu */
+#define ZCS_LIBDIR_REL "lib"
 #endif
 
 #define PROG "zcshim-run"
@@ -77,10 +81,25 @@ static int is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The library beside this program, in ../lib, or in ZCS_LIBDIR. */
+/* The existing file dir/rel/libzcshim.so, made canonical, into out. */
+static int lib_at(char *out, size_t len, const char *dir, const char *rel)
+{
+	snprintf(out, len, "%s/%s/libzcshim.so", dir, rel);
+	if (!is_file(out))
+		return -1;
+	char *real = realpath(out, NULL);
+	if (real) {
+		snprintf(out, len, "%s", real);
+		free(real);
+	}
+	return 0;
+}
+
+/* The library beside this program, in ../ZCS_LIBDIR_REL or ../lib relative
+ * to it, or in ZCS_LIBDIR. */
 static int find_library(char *out, size_t len)
 {
-	char self[PATH_MAX - 32]; /* room for "/../lib/libzcshim.so" in out */
+	char self[PATH_MAX - 64]; /* room for "/../lib/<multiarch>/libzcshim.so" */
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n > 0) {
 		self[n] = '\0';
@@ -90,15 +109,11 @@ static int find_library(char *out, size_t len)
 			snprintf(out, len, "%s/libzcshim.so", self);
 			if (is_file(out))
 				return 0;
-			snprintf(out, len, "%s/../lib/libzcshim.so", self);
-			if (is_file(out)) {
-				char *real = realpath(out, NULL);
-				if (real) {
-					snprintf(out, len, "%s", real);
-					free(real);
-				}
+			if (ZCS_LIBDIR_REL[0] != '/' &&
+			    lib_at(out, len, self, "../" ZCS_LIBDIR_REL) == 0)
 				return 0;
-			}
+			if (lib_at(out, len, self, "../lib") == 0)
+				return 0;
 		}
 	}
 	snprintf(out, len, "%s/libzcshim.so", ZCS_LIBDIR);
@@ -242,8 +257,8 @@ int main(int argc, char **argv)
 	}
 	char lib[PATH_MAX];
 	if (find_library(lib, sizeof lib) != 0)
-		return fail("libzcshim.so is neither beside this program, nor in ../lib, nor "
-			    "in %s", ZCS_LIBDIR);
+		return fail("libzcshim.so is neither beside this program, nor in ../" ZCS_LIBDIR_REL
+			    " or ../lib, nor in %s", ZCS_LIBDIR);
 	if (set_preload(lib) != 0)
 		return fail("%s", "out of memory");
 
