@@ -1,5 +1,7 @@
 # zcshim - see README.md. `make demo` installs, builds and shows; `make test` tests.
 PREFIX   ?= /usr/local
+# where the library goes; the Debian package uses /usr/lib/<multiarch>
+LIBDIR   ?= $(PREFIX)/lib
 DESTDIR  ?=
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -27,7 +29,7 @@ PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcst
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
          $(B)/zcdemo $(B)/zcsockets $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
-.PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz fuzz-seeds check-clang install uninstall clean
+.PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz fuzz-seeds check-clang install uninstall deb clean
 
 all: $(PROGS)
 
@@ -36,17 +38,22 @@ $(B):
 
 # The shim links no libzmq: everything is found with dlsym at run time, so a
 # process that inherits LD_PRELOAD but never uses ZeroMQ does not load it.
+# Its SONAME is its file name: nothing links against it, and a shared object
+# in a library directory needs one (Debian policy, lintian).
 $(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
-	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden \
-	  -Wl,--version-script=shim/zcshim.map -Wl,-z,defs -Wl,-z,nodelete $(LDFLAGS) \
-	  -o $@ $(SHIM_SRC) -ldl -lpthread
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -fvisibility=hidden \
+	  -Wl,--version-script=shim/zcshim.map -Wl,-z,defs -Wl,-z,nodelete \
+	  -Wl,-soname,libzcshim.so $(LDFLAGS) -o $@ $(SHIM_SRC) -ldl -lpthread
 
 $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
+	$(CC) $(BASE) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
 
-# zcshim-run looks for the library beside itself, in ../lib, then here.
+# zcshim-run looks for the library beside itself, then in LIBDIR relative to
+# itself (../lib/<multiarch> for bin/ in the package, ../lib for make
+# install), then in LIBDIR: an unpacked or relocated tree finds its own.
 $(B)/zcshim-run: $(RUN_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) '-DZCS_LIBDIR="$(PREFIX)/lib"' $(CFLAGS) $(LDFLAGS) -o $@ $(RUN_SRC)
+	$(CC) $(BASE) '-DZCS_LIBDIR="$(LIBDIR)"' '-DZCS_LIBDIR_REL="$(patsubst $(PREFIX)/%,%,$(LIBDIR))"' \
+	  $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(RUN_SRC)
 
 $(B)/zcapp: tests/apps/zcapp.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
@@ -105,9 +112,11 @@ demo: deps
 	sh examples/demo.sh
 
 # Every suite, then one closing line adding them up ("N passed, M failed").
+# check-links: every relative link and image in README.md, docs/ and man/.
+# test-deb: make deb, lintian, and the unpacked package run on build/zcdemo.
 test: all check-clang
 	@sh tests/run-suites "./$(B)/test_unit --jobs 2" "./$(B)/test_integration --jobs 2" \
-	  "./$(B)/test_stat --jobs 2" \
+	  "./$(B)/test_stat --jobs 2" "python3 tests/check-links --self-test" "sh tests/test-deb" \
 	  "$(MAKE) --no-print-directory test-asan" "$(MAKE) --no-print-directory test-tsan"
 
 # ---- sanitizers and valgrind (issue 5: the shim must never harm its host)
@@ -181,12 +190,12 @@ check-clang: | $(B)
 
 # After installing into a directory ld.so searches (/usr/local/lib is in
 # Debian's /etc/ld.so.conf.d/libc.conf), run ldconfig: then
-# LD_PRELOAD=libzcshim.so works without a path. See README "Install".
+# LD_PRELOAD=libzcshim.so works without a path. See docs/install.md.
 MAN1 := $(DESTDIR)$(PREFIX)/share/man/man1
 MAN7 := $(DESTDIR)$(PREFIX)/share/man/man7
 install: $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(MAN1) $(MAN7)
-	install -m 0644 $(B)/libzcshim.so $(DESTDIR)$(PREFIX)/lib/libzcshim.so
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PREFIX)/bin $(MAN1) $(MAN7)
+	install -m 0644 $(B)/libzcshim.so $(DESTDIR)$(LIBDIR)/libzcshim.so
 	install -m 0755 $(B)/zcshim-stat $(DESTDIR)$(PREFIX)/bin/zcshim-stat
 	install -m 0755 $(B)/zcshim-run $(DESTDIR)$(PREFIX)/bin/zcshim-run
 	install -m 0644 man/zcshim.7 $(MAN7)/zcshim.7
@@ -194,9 +203,22 @@ install: $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run
 	install -m 0644 man/zcshim-run.1 $(MAN1)/zcshim-run.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libzcshim.so $(DESTDIR)$(PREFIX)/bin/zcshim-stat \
+	rm -f $(DESTDIR)$(LIBDIR)/libzcshim.so $(DESTDIR)$(PREFIX)/bin/zcshim-stat \
 	  $(DESTDIR)$(PREFIX)/bin/zcshim-run $(MAN7)/zcshim.7 $(MAN1)/zcshim-stat.1 \
 	  $(MAN1)/zcshim-run.1
+
+# The Debian package (debian/), built from a copy of this tree in build/deb/
+# so that dpkg-buildpackage's clean and its output (written beside the
+# source) stay out of the checkout: build/deb/zcshim_<version>_<arch>.deb.
+# Needs debhelper and dpkg-dev (tools/install-deps).
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/zcshim
+	tar -cf - --exclude=./.git --exclude=./build --exclude=./build-asan \
+	  --exclude=./build-tsan --exclude=./build-fuzz . | tar -xf - -C $(DEB_DIR)/src/zcshim
+	cd $(DEB_DIR)/src/zcshim && dpkg-buildpackage -b -us -uc
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/
+	rm -rf $(DEB_DIR)/src
 
 clean:
 	rm -rf $(B) build-asan build-tsan build-fuzz

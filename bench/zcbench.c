@@ -221,8 +221,10 @@ static const char *shim_mode(void)
 		dlclose(h);
 	if (!real || real == seen)
 		return "none";
-	const char *m = getenv("ZCSHIM_MODE");
-	return m && *m ? m : "convert";
+	/* the shim's rule: ZCSHIM_MODE if given, else convert when a threshold
+	 * is, else profile */
+	const char *m = getenv("ZCSHIM_MODE"), *t = getenv("ZCSHIM_THRESHOLD");
+	return m && *m ? m : t && *t ? "convert" : "profile";
 }
 
 /* ------------------------------------------------------- ffn models */

@@ -251,8 +251,10 @@ static const char *shim_mode(const struct api *direct)
 {
 	if ((void *)direct->msg_send == (void *)app_api.msg_send)
 		return "none";
-	const char *m = getenv("ZCSHIM_MODE");
-	return m && *m ? m : "convert";
+	/* the shim's rule: ZCSHIM_MODE if given, else convert when a threshold
+	 * is, else profile */
+	const char *m = getenv("ZCSHIM_MODE"), *t = getenv("ZCSHIM_THRESHOLD");
+	return m && *m ? m : t && *t ? "convert" : "profile";
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -7,9 +7,10 @@
  *           sender meets EAGAIN (libzmq's HWM, reported nowhere else), keeps
  *           its message (a failed send leaves it to the caller) and retries;
  *           meanwhile the buffers queued in libzmq stay pinned in memory.
- *   jobs    DEALER over inproc, 200 B zero-copy frames (as czmq and rust-zmq
- *           send strings), to a ROUTER on a worker thread; below the shim's
- *           threshold, so in convert mode they go as copies.
+ *   jobs    DEALER over inproc, 200 B zero-copy frames (as rust-zmq sends a
+ *           Vec<u8> and Ruby's ffi-rzmq a string; czmq copies), to a ROUTER
+ *           on a worker thread; below 64k, so with ZCSHIM_THRESHOLD=64k
+ *           they go as copies.
  *   events  PUB over ipc, copies with zmq_send and no subscriber, closed
  *           before the others: its figures stay.
  *

@@ -98,34 +98,54 @@ static void complain(char *warn, size_t warn_len, const char *name,
 		 what, dflt);
 }
 
+/* The mode rule (issue 15): a shim loaded only to look must not change what
+ * the app does, so with neither ZCSHIM_MODE nor ZCSHIM_THRESHOLD it only
+ * profiles; asking for a threshold asks for conversion at it;
+ * ZCSHIM_MODE=convert alone converts at 64k; ZCSHIM_MODE, when given and
+ * valid, always decides. A bad ZCSHIM_THRESHOLD counts as not given: with
+ * no mode it falls back to profile, which changes nothing in the app. The
+ * threshold kept (and recorded in the segment) is the one given, else 64k,
+ * the one convert would use. */
 void zcs_config_load(struct zcs_config *cfg, const char *(*get)(const char *),
 		     char *warn, size_t warn_len)
 {
-	cfg->mode = ZCS_MODE_CONVERT;
+	cfg->mode = ZCS_MODE_PROFILE;
 	cfg->threshold_bytes = ZCS_DEFAULT_THRESHOLD;
 	cfg->sample_every = ZCS_DEFAULT_SAMPLE;
 	cfg->keep = 1;
 	if (warn_len)
 		warn[0] = '\0';
 
-	const char *v;
+	const char *v, *bad_mode = NULL, *bad_threshold = NULL;
 	uint64_t n;
 	unsigned mode;
+	int mode_given = 0, threshold_given = 0;
 
 	if ((v = get("ZCSHIM_MODE")) && *v) {
-		if (zcs_parse_mode(v, &mode) == 0)
+		if (zcs_parse_mode(v, &mode) == 0) {
 			cfg->mode = mode;
-		else
-			complain(warn, warn_len, "ZCSHIM_MODE", v,
-				 "convert, profile or off", "convert");
+			mode_given = 1;
+		} else {
+			bad_mode = v;
+		}
 	}
 	if ((v = get("ZCSHIM_THRESHOLD")) && *v) {
-		if (zcs_parse_size(v, &n) == 0)
+		if (zcs_parse_size(v, &n) == 0) {
 			cfg->threshold_bytes = n;
-		else
-			complain(warn, warn_len, "ZCSHIM_THRESHOLD", v,
-				 "a size (e.g. 4096, 64k, 1M, max)", "64k");
+			threshold_given = 1;
+		} else {
+			bad_threshold = v;
+		}
 	}
+	if (!mode_given)
+		cfg->mode = threshold_given ? ZCS_MODE_CONVERT : ZCS_MODE_PROFILE;
+	if (bad_mode)
+		complain(warn, warn_len, "ZCSHIM_MODE", bad_mode, "convert, profile or off",
+			 cfg->mode == ZCS_MODE_CONVERT ? "convert" : "profile");
+	if (bad_threshold)
+		complain(warn, warn_len, "ZCSHIM_THRESHOLD", bad_threshold,
+			 "a size (e.g. 4096, 64k, 1M, max)",
+			 mode_given ? "64k" : "profile mode, converting nothing");
 	if ((v = get("ZCSHIM_SAMPLE")) && *v) {
 		if (strcmp(v, "auto") == 0)
 			cfg->sample_every = 0;

@@ -12,7 +12,7 @@
 #define ZCS_MAX_SAMPLE        1000000u
 
 struct zcs_config {
-	unsigned mode;            /* enum zcs_mode */
+	unsigned mode;            /* enum zcs_mode; see zcs_config_load for the rule */
 	uint64_t threshold_bytes; /* convert zero-copy sends strictly below this */
 	uint32_t sample_every;    /* time 1 call in N; 0: adaptive (sample.c) */
 	int keep;                 /* keep the segment after exit */
@@ -30,7 +30,9 @@ int zcs_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* Fill cfg from getenv(name) through `get` (getenv in the shim, a stub in
  * tests). Unset or empty variables take the default silently; bad ones take
- * the default and are described in `warn` as one line (empty if none). */
+ * the default and are described in `warn` as one line (empty if none).
+ * The mode: ZCSHIM_MODE when given; else convert when ZCSHIM_THRESHOLD is
+ * given (and valid); else profile. The threshold: as given, else 64k. */
 void zcs_config_load(struct zcs_config *cfg, const char *(*get)(const char *),
 		     char *warn, size_t warn_len);
 

@@ -40,6 +40,10 @@ static void teardown(void)
 TestSuite(shim, .init = setup, .fini = teardown, .timeout = 120);
 TestSuite(stat, .init = setup, .fini = teardown, .timeout = 120);
 
+/* With neither ZCSHIM_MODE nor ZCSHIM_THRESHOLD the shim only profiles
+ * (issue 15), so every test that needs conversion says so. */
+static const char *const convert_64k[] = { "ZCSHIM_MODE=convert", NULL };
+
 /* Run zcapp under the shim; it must pass its own checks. */
 static void run_app(const char *const env[], const char *const argv[])
 {
@@ -93,7 +97,7 @@ Test(shim, converts_zero_copy_sends_below_the_threshold_only)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100,65535,65536,1000000",
 			       "--count", "50", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	read_segment();
 	cr_assert_eq(snap->hdr.mode, ZCS_MODE_CONVERT);
 	cr_assert_eq(snap->hdr.threshold_bytes, 65536);
@@ -131,6 +135,7 @@ Test(shim, the_threshold_is_strict)
 	run_app(env, argv);
 	read_segment();
 	cr_assert_eq(snap->hdr.threshold_bytes, 1000);
+	cr_assert_eq(snap->hdr.mode, ZCS_MODE_CONVERT, "a threshold alone converts");
 	/* 999 and 1000 share a size class; only the path tells them apart */
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 999), 30);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 1000), 30);
@@ -140,7 +145,7 @@ Test(shim, zmq_sendmsg_over_tcp_is_converted_and_counted_once)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--api", "sendmsg", "--transport", "tcp",
 			       "--sizes", "100,200000", "--count", "40", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_SENDMSG, ZCS_PATH_CONVERTED, 100), 40);
 	cr_assert_eq(count(ZCS_OP_SENDMSG, ZCS_PATH_ZEROCOPY, 200000), 40);
@@ -156,7 +161,7 @@ Test(shim, zmq_send_over_ipc_is_a_copy)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--api", "send", "--transport", "ipc",
 			       "--sizes", "10,5000", "--count", "25", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_SEND, ZCS_PATH_COPY, 10), 25);
 	cr_assert_eq(count(ZCS_OP_SEND, ZCS_PATH_COPY, 5000), 25);
@@ -168,7 +173,7 @@ Test(shim, zmq_send_const_is_never_converted_nor_double_counted)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--api", "send_const", "--sizes", "100",
 			       "--count", "60", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_SEND_CONST, ZCS_PATH_CONST, 100), 60);
 	/* zmq_send_const's own zmq_msg_init_data call is libzmq's, not the app's */
@@ -180,7 +185,7 @@ Test(shim, constant_messages_are_never_converted)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--const", "--sizes", "100", "--count",
 			       "40", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), 0);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_INIT_DATA, ZCS_PATH_CONST, 100), 40);
@@ -192,7 +197,7 @@ Test(shim, copied_messages_are_recorded_as_copies)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--copy", "--sizes", "10,100000",
 			       "--count", "20", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_COPY, 10), 20);
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_COPY, 100000), 20);
@@ -229,7 +234,7 @@ Test(shim, off_mode_passes_through_and_leaves_no_segment)
 
 Test(shim, sampling_times_one_call_in_n_and_counts_all)
 {
-	const char *env[] = { "ZCSHIM_SAMPLE=10", NULL };
+	const char *env[] = { "ZCSHIM_MODE=convert", "ZCSHIM_SAMPLE=10", NULL };
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "200", NULL };
 	run_app(env, argv);
 	read_segment();
@@ -247,7 +252,7 @@ Test(shim, ffn_that_sends_under_a_mutex_works_pyzmq_style)
 {
 	const char *argv[] = { "zcapp", "ffnsend", "--transport", "tcp", "--sizes",
 			       "100,200000", "--count", "1000", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	cr_assert_eq(zc_out_value(&proc, "collected"), 2000);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 1000);
@@ -260,7 +265,7 @@ Test(shim, ffn_that_sends_under_a_mutex_works_pyzmq_style)
 Test(shim, failed_send_leaves_the_message_intact_and_resendable)
 {
 	const char *argv[] = { "zcapp", "eagain", "--sizes", "10,100,100000", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	cr_assert_eq(zc_out_value(&proc, "eagain_intact"), 3);
 	cr_assert_eq(zc_out_value(&proc, "resent_once"), 3);
 	read_segment();
@@ -274,7 +279,7 @@ Test(shim, failed_send_over_tcp_too)
 {
 	const char *argv[] = { "zcapp", "eagain", "--transport", "tcp", "--sizes", "100,100000",
 			       NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	cr_assert_eq(zc_out_value(&proc, "eagain_intact"), 2);
 	read_segment();
 	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 2);
@@ -284,7 +289,7 @@ Test(shim, multipart_with_router_ids_arrives_byte_identical)
 {
 	const char *argv[] = { "zcapp", "router", "--transport", "ipc", "--sizes", "10,100000",
 			       "--count", "20", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	cr_assert_eq(zc_out_value(&proc, "bad"), 0);
 	read_segment();
 	/* 40 messages of 3 frames: the 6 B id and part 2 (5 B or 50000 B) are
@@ -300,7 +305,7 @@ Test(shim, shared_messages_are_freed_once_after_both_sends)
 {
 	const char *argv[] = { "zcapp", "msgcopy", "--sizes", "100,100000", "--count", "20",
 			       NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 40);
 	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED) +
@@ -314,7 +319,7 @@ Test(shim, segment_is_readable_while_running_and_after_exit)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "70",
 			       "--wait-stdin", NULL };
-	zc_start(&proc, 1, NULL, argv);
+	zc_start(&proc, 1, convert_64k, argv);
 	cr_assert_eq(zc_wait_line(&proc, "ready", 30), 0, "no ready line: %s", proc.err);
 	char pid[32], err[512];
 	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
@@ -334,7 +339,7 @@ Test(shim, segment_is_readable_while_running_and_after_exit)
 Test(shim, a_killed_process_is_reported_dead)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--count", "5", "--wait-stdin", NULL };
-	zc_start(&proc, 1, NULL, argv);
+	zc_start(&proc, 1, convert_64k, argv);
 	cr_assert_eq(zc_wait_line(&proc, "ready", 30), 0);
 	kill(proc.pid, SIGKILL);
 	cr_assert_eq(zc_finish(&proc, 30), 128 + SIGKILL);
@@ -347,7 +352,7 @@ Test(shim, a_forked_child_gets_its_own_segment)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "40",
 			       "--fork-after", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	long child = zc_out_value(&proc, "child");
 	cr_assert_gt(child, 0);
 	cr_assert_neq(child, proc.pid);
@@ -371,7 +376,7 @@ Test(shim, an_exec_retires_the_previous_images_segment)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "40",
 			       "--exec-after", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	char pid[32], err[512];
 	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
 	cr_assert_eq(zcs_find(pid, snap, err, sizeof err), 0, "%s", err);
@@ -397,7 +402,7 @@ Test(shim, no_room_for_a_segment_still_converts_and_warns_once)
 	/* a file size limit below the segment: creating it would raise SIGXFSZ */
 	const char *argv[] = { "/bin/sh", "-c", "ulimit -f 1000 && exec \"$0\" pushpull --sizes 100",
 			       zc_build("zcapp"), NULL };
-	int rc = zc_run(&proc, 1, NULL, argv);
+	int rc = zc_run(&proc, 1, convert_64k, argv);
 	cr_assert_eq(rc, 0, "%s", proc.err);
 	cr_assert_not_null(strstr(proc.out, "ffn_missing=0 ffn_twice=0"));
 	cr_assert_eq(strncmp(proc.err, "zcshim: segment does not fit", 28), 0, "%s", proc.err);
@@ -487,9 +492,12 @@ Test(shim, bad_settings_give_one_warning_line_and_defaults)
 	char *nl = strchr(proc.err, '\n');
 	cr_assert(nl && nl[1] == '\0', "more than one line: %s", proc.err);
 	read_segment();
+	/* neither mode nor threshold given validly: profile, nothing converted */
 	cr_assert_eq(snap->hdr.threshold_bytes, 65536);
-	cr_assert_eq(snap->hdr.mode, ZCS_MODE_CONVERT);
-	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 10);
+	cr_assert_eq(snap->hdr.mode, ZCS_MODE_PROFILE);
+	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 100), 10);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED), 0);
+	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), 0);
 }
 
 Test(shim, errno_after_successful_calls_is_libzmqs)
@@ -524,7 +532,7 @@ Test(shim, a_good_run_prints_nothing)
 Test(shim, threads_made_before_and_after_the_first_call)
 {
 	const char *argv[] = { "zcapp", "threads", "--count", "300", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 601);
 	cr_assert_eq(count_all(ZCS_OP_HOLD, ZCS_PATH_CONVERTED), 601);
@@ -534,7 +542,7 @@ Test(shim, threads_made_before_and_after_the_first_call)
 static void plugin(const char *mode)
 {
 	const char *argv[] = { "zcdlopen", mode, zc_build("zcplugin.so"), NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	cr_assert_str_eq(proc.out, "ok\n");
 	read_segment();
 	cr_assert_eq(count(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100), 50);
@@ -585,7 +593,7 @@ Test(shim, dlclose_of_a_dlopened_shim_does_not_crash_its_threads)
 
 Test(shim, sampling_keeps_counts_exact_and_times_every_size)
 {
-	const char *env[] = { "ZCSHIM_SAMPLE=10", NULL };
+	const char *env[] = { "ZCSHIM_MODE=convert", "ZCSHIM_SAMPLE=10", NULL };
 	const char *argv[] = { "zcapp", "ffnsend", "--transport", "tcp", "--sizes", "100,200000",
 			       "--count", "1000", NULL };
 	run_app(env, argv);
@@ -610,7 +618,7 @@ Test(shim, sampling_keeps_counts_exact_and_times_every_size)
 
 Test(shim, a_fixed_sample_times_one_call_in_n_and_all_are_counted)
 {
-	const char *env[] = { "ZCSHIM_SAMPLE=16", NULL };
+	const char *env[] = { "ZCSHIM_MODE=convert", "ZCSHIM_SAMPLE=16", NULL };
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100", "--count", "3200", NULL };
 	run_app(env, argv);
 	read_segment();
@@ -624,33 +632,159 @@ Test(shim, a_fixed_sample_times_one_call_in_n_and_all_are_counted)
 
 Test(shim, odd_settings_never_change_what_the_app_sees)
 {
-	static const char *const settings[] = {
-		"ZCSHIM_THRESHOLD=-1", "ZCSHIM_THRESHOLD=99999999999999999999",
-		"ZCSHIM_THRESHOLD=64q", "ZCSHIM_THRESHOLD=", "ZCSHIM_MODE=", "ZCSHIM_MODE=OFF",
-		"ZCSHIM_SAMPLE=0", "ZCSHIM_SAMPLE=99999999999", "ZCSHIM_KEEP=2",
-		"ZCSHIM_THRESHOLD=1G", "ZCSHIM_THRESHOLD=max", "ZCSHIM_THRESHOLD=0",
+	/* 20 x 100 B and 20 x 100000 B zero-copy; converted: how many the
+	 * setting converts (the app sees each as its ffn run inside the send) */
+	static const struct {
+		const char *env[3];
+		int converted, warns;
+	} cases[] = {
+		{ { "ZCSHIM_THRESHOLD=-1" }, 0, 1 },
+		{ { "ZCSHIM_THRESHOLD=99999999999999999999" }, 0, 1 },
+		{ { "ZCSHIM_THRESHOLD=64q" }, 0, 1 },
+		{ { "ZCSHIM_THRESHOLD=" }, 0, 0 },
+		{ { "ZCSHIM_MODE=" }, 0, 0 },
+		{ { "ZCSHIM_MODE=OFF" }, 0, 1 },
+		{ { "ZCSHIM_SAMPLE=0" }, 0, 1 },
+		{ { "ZCSHIM_SAMPLE=99999999999" }, 0, 1 },
+		{ { "ZCSHIM_KEEP=2" }, 0, 1 },
+		{ { "ZCSHIM_THRESHOLD=1G" }, 40, 0 },
+		{ { "ZCSHIM_THRESHOLD=max" }, 40, 0 },
+		{ { "ZCSHIM_THRESHOLD=0" }, 0, 0 },
+		/* in convert mode, odd values leave the 64k default: the 100 B ones */
+		{ { "ZCSHIM_MODE=convert", "ZCSHIM_THRESHOLD=-1" }, 20, 1 },
+		{ { "ZCSHIM_MODE=convert", "ZCSHIM_THRESHOLD=99999999999999999999" }, 20, 1 },
+		{ { "ZCSHIM_MODE=convert", "ZCSHIM_THRESHOLD=" }, 20, 0 },
+		{ { "ZCSHIM_MODE=convert", "ZCSHIM_SAMPLE=0" }, 20, 1 },
 	};
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-		const char *env[] = { settings[i], NULL };
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *const *env = cases[i].env;
+		char what[128];
+		snprintf(what, sizeof what, "%s %s", env[0], env[1] ? env[1] : "");
 		const char *argv[] = { "zcapp", "pushpull", "--sizes", "100,100000", "--count",
 				       "20", NULL };
 		int rc = zc_run(&proc, 1, env, argv);
-		cr_assert_eq(rc, 0, "%s: exit %d: %s", settings[i], rc, proc.err);
+		cr_assert_eq(rc, 0, "%s: exit %d: %s", what, rc, proc.err);
 		char *nl = strchr(proc.err, '\n');
-		cr_assert(!nl || nl[1] == '\0', "%s: more than one line: %s", settings[i],
-			  proc.err);
-		int bad = strchr(settings[i], '=')[1] && !strstr(settings[i], "1G") &&
-			  !strstr(settings[i], "max") && strcmp(settings[i], "ZCSHIM_THRESHOLD=0");
-		cr_assert_eq(proc.err[0] != '\0', bad, "%s: stderr '%s'", settings[i], proc.err);
+		cr_assert(!nl || nl[1] == '\0', "%s: more than one line: %s", what, proc.err);
+		cr_assert_eq(proc.err[0] != '\0', cases[i].warns, "%s: stderr '%s'", what, proc.err);
+		cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), cases[i].converted, "%s: %s", what,
+			     proc.out);
 		read_segment();
-		uint64_t converted = count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED);
-		if (strstr(settings[i], "=0") && strstr(settings[i], "THRESHOLD"))
-			cr_assert_eq(converted, 0, "threshold 0 converts nothing");
-		else if (strstr(settings[i], "=1G") || strstr(settings[i], "=max"))
-			cr_assert_eq(converted, 40, "%s converts all", settings[i]);
-		else
-			cr_assert_eq(converted, 20, "%s: the 100 B ones, by default", settings[i]);
+		cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED),
+			     (uint64_t)cases[i].converted, "%s", what);
+		cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY),
+			     (uint64_t)(40 - cases[i].converted), "%s", what);
 	}
+}
+
+/* ----------------------------------------------------------- mode rule */
+
+/* One real process per combination of ZCSHIM_MODE and ZCSHIM_THRESHOLD:
+ * the mode and threshold its segment records, how many of its zero-copy
+ * sends (20 each of 100 B, 4000 B and 100000 B) were converted, by the
+ * shim's count and by the app's own (its ffn ran inside the send), and
+ * whether the one warning line came. mode -1: off, no segment. */
+static void mode_rule(const char *const env[], int mode, uint64_t threshold, int converted,
+		      const char *warning)
+{
+	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100,4000,100000", "--count",
+			       "20", NULL };
+	run_app(env, argv);
+	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), converted, "%s", proc.out);
+	if (warning) {
+		cr_assert_eq(strncmp(proc.err, "zcshim: ", 8), 0, "stderr: %s", proc.err);
+		cr_assert_not_null(strstr(proc.err, warning), "stderr: %s", proc.err);
+		char *nl = strchr(proc.err, '\n');
+		cr_assert(nl && nl[1] == '\0', "more than one line: %s", proc.err);
+	} else {
+		cr_assert_str_empty(proc.err);
+	}
+	char pid[32], err[512];
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	if (mode < 0) {
+		cr_assert_eq(zcs_find(pid, snap, err, sizeof err), -1, "off made a segment");
+		return;
+	}
+	read_segment();
+	cr_assert_eq(snap->hdr.mode, (unsigned)mode, "mode %s", zcs_mode_name(snap->hdr.mode));
+	cr_assert_eq(snap->hdr.threshold_bytes, threshold);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED), (uint64_t)converted);
+	cr_assert_eq(count_all(ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY), (uint64_t)(60 - converted));
+}
+
+Test(shim, mode_rule_nothing_set_profiles_and_converts_nothing)
+{
+	mode_rule(NULL, ZCS_MODE_PROFILE, 65536, 0, NULL);
+}
+
+Test(shim, mode_rule_a_threshold_alone_converts_at_it)
+{
+	const char *env[] = { "ZCSHIM_THRESHOLD=1k", NULL };
+	mode_rule(env, ZCS_MODE_CONVERT, 1024, 20, NULL);
+}
+
+Test(shim, mode_rule_threshold_max_alone_converts_everything)
+{
+	const char *env[] = { "ZCSHIM_THRESHOLD=max", NULL };
+	mode_rule(env, ZCS_MODE_CONVERT, UINT64_MAX, 60, NULL);
+}
+
+Test(shim, mode_rule_threshold_0_alone_converts_nothing)
+{
+	const char *env[] = { "ZCSHIM_THRESHOLD=0", NULL };
+	mode_rule(env, ZCS_MODE_CONVERT, 0, 0, NULL);
+}
+
+Test(shim, mode_rule_convert_alone_converts_below_64k)
+{
+	mode_rule(convert_64k, ZCS_MODE_CONVERT, 65536, 40, NULL);
+}
+
+Test(shim, mode_rule_convert_with_a_threshold_converts_at_it)
+{
+	const char *env[] = { "ZCSHIM_MODE=convert", "ZCSHIM_THRESHOLD=1k", NULL };
+	mode_rule(env, ZCS_MODE_CONVERT, 1024, 20, NULL);
+}
+
+Test(shim, mode_rule_profile_wins_over_a_threshold_and_records_it)
+{
+	const char *env[] = { "ZCSHIM_MODE=profile", "ZCSHIM_THRESHOLD=1k", NULL };
+	mode_rule(env, ZCS_MODE_PROFILE, 1024, 0, NULL);
+}
+
+Test(shim, mode_rule_off_wins_over_a_threshold)
+{
+	const char *env[] = { "ZCSHIM_MODE=off", "ZCSHIM_THRESHOLD=1k", NULL };
+	mode_rule(env, -1, 0, 0, NULL);
+}
+
+Test(shim, mode_rule_a_bad_threshold_alone_profiles_and_warns)
+{
+	const char *env[] = { "ZCSHIM_THRESHOLD=64q", NULL };
+	mode_rule(env, ZCS_MODE_PROFILE, 65536, 0,
+		  "ZCSHIM_THRESHOLD='64q' is not a size (e.g. 4096, 64k, 1M, max); using profile "
+		  "mode, converting nothing");
+}
+
+Test(shim, mode_rule_convert_with_a_bad_threshold_converts_at_64k_and_warns)
+{
+	const char *env[] = { "ZCSHIM_MODE=convert", "ZCSHIM_THRESHOLD=64q", NULL };
+	mode_rule(env, ZCS_MODE_CONVERT, 65536, 40,
+		  "ZCSHIM_THRESHOLD='64q' is not a size (e.g. 4096, 64k, 1M, max); using 64k");
+}
+
+Test(shim, mode_rule_a_bad_mode_with_a_threshold_converts_at_it_and_warns)
+{
+	const char *env[] = { "ZCSHIM_MODE=fast", "ZCSHIM_THRESHOLD=1k", NULL };
+	mode_rule(env, ZCS_MODE_CONVERT, 1024, 20,
+		  "ZCSHIM_MODE='fast' is not convert, profile or off; using convert");
+}
+
+Test(shim, mode_rule_a_bad_mode_alone_profiles_and_warns)
+{
+	const char *env[] = { "ZCSHIM_MODE=fast", NULL };
+	mode_rule(env, ZCS_MODE_PROFILE, 65536, 0,
+		  "ZCSHIM_MODE='fast' is not convert, profile or off; using profile");
 }
 
 /* /dev/shm replaced, in a private mount namespace, by one that is full or
@@ -668,7 +802,7 @@ static void shm_trouble(const char *mount_opts, const char *why)
 		cr_skip_test("no private mount namespace here (needs root and unshare)");
 	const char *argv[] = { "/usr/bin/unshare", "--mount", "/bin/sh", "-c", script,
 			       zc_build("zcapp"), NULL };
-	int rc = zc_run(&proc, 1, NULL, argv);
+	int rc = zc_run(&proc, 1, convert_64k, argv);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, proc.err);
 	cr_assert_not_null(strstr(proc.out, "ffn_missing=0 ffn_twice=0 ffn_in_init=0 ffn_in_send=20"),
 			   "conversion must go on: %s", proc.out);
@@ -811,7 +945,7 @@ Test(persocket, more_series_than_cells_fold_into_overflow_and_stay_readable)
 Test(persocket, a_child_forked_before_any_libzmq_call_has_its_own_segment)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--fork-first", "--count", "30", NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	cr_assert_eq(zc_out_value(&proc, "child_ok"), 1);
 	char child[32], err[512];
 	snprintf(child, sizeof child, "%ld", zc_out_value(&proc, "child"));
@@ -907,7 +1041,7 @@ static int app_segment(char *pid, size_t len)
 {
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100,1000000", "--count", "20",
 			       NULL };
-	run_app(NULL, argv);
+	run_app(convert_64k, argv);
 	snprintf(pid, len, "%d", (int)proc.pid);
 	return (int)proc.pid;
 }
@@ -991,7 +1125,7 @@ static void stress(const char *pattern, const char *transport, const char *extra
 	const char *argv[] = { "zcstress", "--pattern", pattern, "--transport", transport,
 			       "--threads", "8", "--count", n && *n ? n : "5000",
 			       x1, x2, NULL };
-	int rc = zc_run(&proc, 1, NULL, argv);
+	int rc = zc_run(&proc, 1, convert_64k, argv);
 	cr_assert_eq(rc, 0, "zcstress exited %d\nstdout:\n%s\nstderr:\n%s", rc, proc.out,
 		     proc.err);
 	cr_assert_str_empty(proc.err);

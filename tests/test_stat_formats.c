@@ -47,12 +47,14 @@ static int stat_argv(const char *const argv[])
 	return zc_run(&proc, 0, NULL, argv);
 }
 
-/* A real app under the shim: 20 x 100 B converted, 20 x 1 MB zero-copy. */
+/* A real app under the shim in convert mode: 20 x 100 B converted, 20 x 1 MB
+ * zero-copy. */
 static void real_app(void)
 {
+	const char *env[] = { "ZCSHIM_MODE=convert", NULL };
 	const char *argv[] = { "zcapp", "pushpull", "--sizes", "100,1000000", "--count", "20",
 			       NULL };
-	cr_assert_eq(zc_run(&proc, 1, NULL, argv), 0, "%s", proc.err);
+	cr_assert_eq(zc_run(&proc, 1, env, argv), 0, "%s", proc.err);
 	snprintf(app_pid, sizeof app_pid, "%d", (int)proc.pid);
 }
 

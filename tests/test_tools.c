@@ -368,6 +368,75 @@ Test(tools, run_prepends_to_ld_preload_and_passes_the_status_on)
 	cr_assert_not_null(strstr(proc.out, "Usage: zcshim-run"));
 }
 
+/* zcshim-run and the mode rule: with no option the app is only profiled;
+ * --threshold converts at it even where the caller's environment says
+ * ZCSHIM_MODE=profile; --mode, given, decides. opts are zcshim-run's options,
+ * env the caller's environment; the app sends 20 each of 100 B, 4000 B and
+ * 100000 B zero-copy. mode -1: off, no segment. */
+static void run_mode(const char *const opts[], const char *caller_mode, int mode,
+		     uint64_t threshold, long converted)
+{
+	const char *argv[16] = { "zcshim-run" };
+	size_t n = 1;
+	for (size_t i = 0; opts[i]; i++)
+		argv[n++] = opts[i];
+	const char *app[] = { "--", zc_build("zcapp"), "pushpull", "--sizes", "100,4000,100000",
+			      "--count", "20", NULL };
+	for (size_t i = 0; app[i]; i++)
+		argv[n++] = app[i];
+	argv[n] = NULL;
+	char preload[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", sanitizer_first() ? sanitizer_first() : "");
+	const char *env[3] = { NULL };
+	size_t e = 0;
+	if (sanitizer_first())
+		env[e++] = preload;
+	if (caller_mode)
+		env[e++] = caller_mode;
+	cr_assert_eq(zc_run(&proc, 0, env, argv), 0, "%s", proc.err);
+	cr_assert_eq(zc_out_value(&proc, "ffn_in_send"), converted, "%s", proc.out);
+	char key[32], err[600];
+	snprintf(key, sizeof key, "%ld", zc_out_value(&proc, "pid"));
+	struct zcs_snapshot *s = zcs_snapshot_new();
+	int found = zcs_find(key, s, err, sizeof err) == 0;
+	if (found)
+		unlink(s->path);
+	if (mode < 0) {
+		cr_assert_not(found, "off made a segment");
+	} else {
+		cr_assert(found, "%s", err);
+		cr_assert_eq(s->hdr.mode, (unsigned)mode, "mode %s", zcs_mode_name(s->hdr.mode));
+		cr_assert_eq(s->hdr.threshold_bytes, threshold);
+	}
+	zcs_snapshot_free(s);
+}
+
+Test(tools, run_without_options_only_profiles)
+{
+	const char *opts[] = { NULL };
+	run_mode(opts, NULL, ZCS_MODE_PROFILE, 65536, 0);
+}
+
+Test(tools, run_threshold_implies_convert_over_the_callers_mode)
+{
+	const char *opts[] = { "--threshold", "1k", NULL };
+	run_mode(opts, "ZCSHIM_MODE=profile", ZCS_MODE_CONVERT, 1024, 20);
+}
+
+Test(tools, run_mode_convert_alone_converts_below_64k)
+{
+	const char *opts[] = { "-m", "convert", NULL };
+	run_mode(opts, NULL, ZCS_MODE_CONVERT, 65536, 40);
+}
+
+Test(tools, run_mode_given_wins_over_threshold)
+{
+	const char *profile[] = { "--threshold", "1k", "--mode", "profile", NULL };
+	run_mode(profile, NULL, ZCS_MODE_PROFILE, 1024, 0);
+	const char *off[] = { "--mode", "off", "-t", "1k", NULL };
+	run_mode(off, NULL, -1, 0, 0);
+}
+
 /* ------------------------------------------------------------ install */
 
 Test(tools, make_install_lays_out_prefix_under_destdir)

@@ -195,8 +195,9 @@ Test(watch, an_exited_process_has_nothing_to_watch)
 Test(watch, a_real_app_until_it_exits)
 {
 	struct zc_proc app, w;
+	const char *app_env[] = { "ZCSHIM_MODE=convert", NULL };
 	const char *app_argv[] = { "zcload", "--sizes", "100,100000", "--until-stdin", NULL };
-	zc_start(&app, 1, NULL, app_argv);
+	zc_start(&app, 1, app_env, app_argv);
 	cr_assert_eq(zc_wait_line(&app, "ready", 30), 0, "%s", app.err);
 	char pid[32];
 	snprintf(pid, sizeof pid, "%d", (int)app.pid);

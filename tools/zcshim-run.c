@@ -2,12 +2,15 @@
  * zcshim-run - run a command under libzcshim.so without spelling out
  * LD_PRELOAD, and say at its exit where its segment is.
  *
- * It finds the library next to itself (build/, as built) or in ../lib
- * relative to itself (as installed: bin/ and lib/), or in the lib dir it
- * was built for; prepends it to any LD_PRELOAD already set (another
+ * It finds the library next to itself (build/, as built), or in the lib
+ * dir it was built for taken relative to itself (as packaged: bin/ and
+ * lib/<multiarch>/, so an unpacked package finds its own), or in ../lib
+ * (make install: bin/ and lib/), or in that lib dir itself; prepends it to any LD_PRELOAD already set (another
  * preload, e.g. a sanitizer or libfaketime, keeps working); sets the
  * ZCSHIM_* variables given as options, after checking them with the shim's
- * own parser so a typo fails here and not as a warning in the app. It
+ * own parser so a typo fails here and not as a warning in the app;
+ * --threshold without --mode also sets ZCSHIM_MODE=convert, so that asking
+ * for a threshold converts at it even where the environment says profile. It
  * forks and waits rather than exec'ing, so that it can print one line on
  * stderr when the command ends; while it waits it ignores SIGINT and
  * SIGQUIT (the terminal sends them to the command too) and passes SIGTERM
@@ -35,6 +38,9 @@
 #ifndef ZCS_LIBDIR
 #define ZCS_LIBDIR "/usr/local/lib"
 #endif
+#ifndef ZCS_LIBDIR_REL /* ZCS_LIBDIR below the prefix, e.g. lib/x86_64-linux-gnu */
+#define ZCS_LIBDIR_REL "lib"
+#endif
 
 #define PROG "zcshim-run"
 #define EXIT_OWN 125
@@ -47,8 +53,10 @@ static void usage(FILE *f)
 		"zcshim segment is (one line on stderr).\n"
 		"\n"
 		"  -t, --threshold N   ZCSHIM_THRESHOLD: convert zero-copy sends below N bytes\n"
-		"                      (4096, 64k, 1M, max; 0 converts nothing)\n"
-		"  -m, --mode M        ZCSHIM_MODE: convert, profile or off\n"
+		"                      (4096, 64k, 1M, max; 0 converts nothing); implies\n"
+		"                      --mode convert unless --mode is given\n"
+		"  -m, --mode M        ZCSHIM_MODE: convert, profile or off (without it and\n"
+		"                      without a threshold: profile, nothing converted)\n"
 		"  -s, --sample N      ZCSHIM_SAMPLE: time 1 call in N (1 to 1000000)\n"
 		"  -k, --keep 0|1      ZCSHIM_KEEP: keep the segment after exit (default 1)\n"
 		"  -h, --help          show this help and exit\n"
@@ -73,10 +81,25 @@ static int is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The library beside this program, in ../lib, or in ZCS_LIBDIR. */
+/* The existing file dir/rel/libzcshim.so, made canonical, into out. */
+static int lib_at(char *out, size_t len, const char *dir, const char *rel)
+{
+	snprintf(out, len, "%s/%s/libzcshim.so", dir, rel);
+	if (!is_file(out))
+		return -1;
+	char *real = realpath(out, NULL);
+	if (real) {
+		snprintf(out, len, "%s", real);
+		free(real);
+	}
+	return 0;
+}
+
+/* The library beside this program, in ../ZCS_LIBDIR_REL or ../lib relative
+ * to it, or in ZCS_LIBDIR. */
 static int find_library(char *out, size_t len)
 {
-	char self[PATH_MAX - 32]; /* room for "/../lib/libzcshim.so" in out */
+	char self[PATH_MAX - 64]; /* room for "/../lib/<multiarch>/libzcshim.so" */
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n > 0) {
 		self[n] = '\0';
@@ -86,15 +109,11 @@ static int find_library(char *out, size_t len)
 			snprintf(out, len, "%s/libzcshim.so", self);
 			if (is_file(out))
 				return 0;
-			snprintf(out, len, "%s/../lib/libzcshim.so", self);
-			if (is_file(out)) {
-				char *real = realpath(out, NULL);
-				if (real) {
-					snprintf(out, len, "%s", real);
-					free(real);
-				}
+			if (ZCS_LIBDIR_REL[0] != '/' &&
+			    lib_at(out, len, self, "../" ZCS_LIBDIR_REL) == 0)
 				return 0;
-			}
+			if (lib_at(out, len, self, "../lib") == 0)
+				return 0;
 		}
 	}
 	snprintf(out, len, "%s/libzcshim.so", ZCS_LIBDIR);
@@ -189,7 +208,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, mode_given = 0, threshold_given = 0;
 	uint64_t n;
 	unsigned mode;
 	/* "+": stop at the first non-option, so COMMAND's own options are its */
@@ -201,11 +220,13 @@ int main(int argc, char **argv)
 				return fail("--threshold '%s': a size in bytes, e.g. 4096, 64k, 1M or max",
 					    optarg);
 			var = "ZCSHIM_THRESHOLD";
+			threshold_given = 1;
 			break;
 		case 'm':
 			if (zcs_parse_mode(optarg, &mode) != 0)
 				return fail("--mode '%s': convert, profile or off", optarg);
 			var = "ZCSHIM_MODE";
+			mode_given = 1;
 			break;
 		case 's':
 			if (zcs_parse_uint(optarg, 1, ZCS_MAX_SAMPLE, &n) != 0)
@@ -225,6 +246,10 @@ int main(int argc, char **argv)
 		if (setenv(var, optarg, 1) != 0)
 			return fail("setenv: %s", strerror(errno));
 	}
+	/* a threshold asks for conversion, whatever ZCSHIM_MODE the caller's
+	 * environment holds; --mode, given, decides */
+	if (threshold_given && !mode_given && setenv("ZCSHIM_MODE", "convert", 1) != 0)
+		return fail("setenv: %s", strerror(errno));
 	if (optind == argc) {
 		fprintf(stderr, PROG ": no command to run\n"
 				"Try 'zcshim-run --help' for more information.\n");
@@ -232,8 +257,8 @@ int main(int argc, char **argv)
 	}
 	char lib[PATH_MAX];
 	if (find_library(lib, sizeof lib) != 0)
-		return fail("libzcshim.so is neither beside this program, nor in ../lib, nor "
-			    "in %s", ZCS_LIBDIR);
+		return fail("libzcshim.so is neither beside this program, nor in ../" ZCS_LIBDIR_REL
+			    " or ../lib, nor in %s", ZCS_LIBDIR);
 	if (set_preload(lib) != 0)
 		return fail("%s", "out of memory");
 
