@@ -27,7 +27,8 @@ HDRS     := $(wildcard shim/*.h tools/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
-         $(B)/zcdemo $(B)/zcsockets $(B)/test_unit $(B)/test_integration $(B)/test_stat
+         $(B)/zcdemo $(B)/zcsockets $(B)/zcchain $(B)/zcpace $(B)/test_unit $(B)/test_integration \
+         $(B)/test_stat
 
 .PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz fuzz-seeds check-clang install uninstall deb clean
 
@@ -77,6 +78,12 @@ $(B)/zcctor: tests/apps/zcctor.c | $(B)
 $(B)/zcctorplug.so: tests/apps/zcctorplug.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
 
+$(B)/zcchain: tests/apps/zcchain.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+$(B)/zcpace: tests/apps/zcpace.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
+
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
@@ -88,7 +95,7 @@ UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/tes
 $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h tests/segimg.h | $(B)
 	$(CC) $(BASE) -Itools -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
-INTEG_SRC := tests/test_integration.c tests/spawn.c
+INTEG_SRC := tests/test_integration.c tests/test_hotpath.c tests/spawn.c
 $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
 
@@ -123,7 +130,7 @@ test: all check-clang
 
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
              $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
-             $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
+             $(B)/zcchain $(B)/zcpace $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
 LIBTSAN   = $(shell $(CC) -print-file-name=libtsan.so)

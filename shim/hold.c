@@ -172,17 +172,18 @@ static void gauge_now(uint64_t in[2])
 	uint64_t used[ZCS_NSHARDS / 64];
 	for (unsigned w = 0; w < ZCS_NSHARDS / 64; w++)
 		used[w] = __atomic_load_n(&sh->shards_used[w], __ATOMIC_ACQUIRE);
-	for (unsigned s = 0; s < ZCS_NSHARDS; s++) {
-		if (!(used[s / 64] >> (s % 64) & 1) || !zcs_shard_area[s])
-			continue;
-		handed[0] += __atomic_load_n(&zcs_shard_area[s]->handed.buffers, __ATOMIC_ACQUIRE);
-		handed[1] += __atomic_load_n(&zcs_shard_area[s]->handed.bytes, __ATOMIC_ACQUIRE);
-	}
-	for (unsigned s = 0; s < ZCS_NSHARDS; s++) {
-		if (!(used[s / 64] >> (s % 64) & 1) || !zcs_shard_area[s])
-			continue;
-		rel[0] += __atomic_load_n(&zcs_shard_area[s]->released.buffers, __ATOMIC_ACQUIRE);
-		rel[1] += __atomic_load_n(&zcs_shard_area[s]->released.bytes, __ATOMIC_ACQUIRE);
+	for (int pass = 0; pass < 2; pass++) { /* handed, then released */
+		uint64_t *sum = pass ? rel : handed;
+		for (unsigned w = 0; w < ZCS_NSHARDS / 64; w++)
+			for (uint64_t bits = used[w]; bits; bits &= bits - 1) {
+				const struct zcs_shard_head *h =
+					zcs_shard_area[w * 64 + (unsigned)__builtin_ctzll(bits)];
+				if (!h)
+					continue;
+				const struct zcs_gauge_line *l = pass ? &h->released : &h->handed;
+				sum[0] += __atomic_load_n(&l->buffers, __ATOMIC_ACQUIRE);
+				sum[1] += __atomic_load_n(&l->bytes, __ATOMIC_ACQUIRE);
+			}
 	}
 	in[0] = handed[0] > rel[0] ? handed[0] - rel[0] : 0;
 	in[1] = handed[1] > rel[1] ? handed[1] - rel[1] : 0;
@@ -226,11 +227,11 @@ static __attribute__((noinline)) void gauge_look(void)
  * what its threads handed over and had back, on lines of their own. A new
  * peak can only be reached as a buffer is handed over, and only by at most
  * what was handed since the gauge was last read; so a thread reads the
- * whole gauge only when what it handed since its last look exceeds the
- * room left under the peak then. With one sending thread (the IO thread
- * only releasing) the peak is exact; with several sending at once, each
- * checks its own handing, and the peak can be short by what the others
- * handed over in the same window. */
+ * whole gauge only when what it handed since its last look, less what it
+ * had back itself, exceeds the room left under the peak then. With one
+ * sending thread (the IO thread only releasing) the peak is exact; with
+ * several sending at once, each checks its own handing, and the peak can
+ * be short by what the others handed over in the same window. */
 void zcs_gauge_handed(uint64_t bytes)
 {
 	if (!zcs_events())
@@ -252,6 +253,9 @@ void zcs_gauge_released(uint64_t bytes)
 	struct zcs_shard_head *me = zcs_tls.head;
 	zcs_add(&me->released.buffers, 1, zcs_tls.owned);
 	zcs_add(&me->released.bytes, bytes, zcs_tls.owned);
+	/* the gauge fell: room for as much again under the peak */
+	zcs_tls.gauge_slack[0] += 1;
+	zcs_tls.gauge_slack[1] += (int64_t)bytes;
 }
 
 void zcs_hold_untracked(void)

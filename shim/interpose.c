@@ -281,8 +281,11 @@ EXPORT int zmq_msg_init_data(zmq_msg_t *msg, void *data, size_t size,
 	return init_data(msg, data, size, ffn, hint);
 }
 
-static NOINLINE int send_buf(unsigned op, unsigned path, buf_send_fn *real_fn, void *socket,
-			     const void *buf, size_t len, int flags)
+/* zmq_send and zmq_send_const: one body, made twice with op and path as
+ * constants (send_copy, send_const below). */
+static inline __attribute__((always_inline)) int
+send_buf(unsigned op, unsigned path, buf_send_fn *real_fn, void *socket, const void *buf,
+	 size_t len, int flags)
 {
 	unsigned slot = zcs_slot_of(op, socket);
 	struct zcs_sample *smp = zcs_sampler(slot, op);
@@ -297,11 +300,22 @@ static NOINLINE int send_buf(unsigned op, unsigned path, buf_send_fn *real_fn, v
 	return rc;
 }
 
+static NOINLINE int send_copy(void *socket, const void *buf, size_t len, int flags)
+{
+	return send_buf(ZCS_OP_SEND, ZCS_PATH_COPY, real_zmq_send, socket, buf, len, flags);
+}
+
+static NOINLINE int send_const(void *socket, const void *buf, size_t len, int flags)
+{
+	return send_buf(ZCS_OP_SEND_CONST, ZCS_PATH_CONST, real_zmq_send_const, socket, buf,
+			len, flags);
+}
+
 EXPORT int zmq_send(void *socket, const void *buf, size_t len, int flags)
 {
 	if (!zcs_active(__builtin_return_address(0)))
 		return real_zmq_send ? real_zmq_send(socket, buf, len, flags) : zcs_enosys();
-	return send_buf(ZCS_OP_SEND, ZCS_PATH_COPY, real_zmq_send, socket, buf, len, flags);
+	return send_copy(socket, buf, len, flags);
 }
 
 EXPORT int zmq_send_const(void *socket, const void *buf, size_t len, int flags)
@@ -309,8 +323,7 @@ EXPORT int zmq_send_const(void *socket, const void *buf, size_t len, int flags)
 	if (!zcs_active(__builtin_return_address(0)))
 		return real_zmq_send_const ? real_zmq_send_const(socket, buf, len, flags)
 					   : zcs_enosys();
-	return send_buf(ZCS_OP_SEND_CONST, ZCS_PATH_CONST, real_zmq_send_const, socket,
-			buf, len, flags);
+	return send_const(socket, buf, len, flags);
 }
 
 /* Steps 1-4 of the comment at the top. Returns the send's result; *sent_copy
@@ -356,8 +369,9 @@ static OURS int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socke
 	return rc;
 }
 
-static NOINLINE int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
-			     int flags)
+/* zmq_msg_send and zmq_sendmsg: one body, made twice (msg_send, sendmsg). */
+static inline __attribute__((always_inline)) int
+send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *socket, int flags)
 {
 	/* A message libzmq would refuse (closed, never initialised) goes
 	 * straight to libzmq: even zmq_msg_size would assert on it. */
@@ -399,23 +413,33 @@ static NOINLINE int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, 
 	return rc;
 }
 
+static OURS int sendmsg_in_msg_send_order(zmq_msg_t *msg, void *socket, int flags)
+{
+	return real_zmq_sendmsg(socket, msg, flags);
+}
+
+static NOINLINE int msg_send(zmq_msg_t *msg, void *socket, int flags)
+{
+	return send_msg(ZCS_OP_MSG_SEND, real_zmq_msg_send, msg, socket, flags);
+}
+
+static NOINLINE int sendmsg(zmq_msg_t *msg, void *socket, int flags)
+{
+	return send_msg(ZCS_OP_SENDMSG, sendmsg_in_msg_send_order, msg, socket, flags);
+}
+
 EXPORT int zmq_msg_send(zmq_msg_t *msg, void *socket, int flags)
 {
 	if (!zcs_active(__builtin_return_address(0)) || !msg)
 		return real_zmq_msg_send ? real_zmq_msg_send(msg, socket, flags) : zcs_enosys();
-	return send_msg(ZCS_OP_MSG_SEND, real_zmq_msg_send, msg, socket, flags);
-}
-
-static OURS int sendmsg_in_msg_send_order(zmq_msg_t *msg, void *socket, int flags)
-{
-	return real_zmq_sendmsg(socket, msg, flags);
+	return msg_send(msg, socket, flags);
 }
 
 EXPORT int zmq_sendmsg(void *socket, zmq_msg_t *msg, int flags)
 {
 	if (!zcs_active(__builtin_return_address(0)) || !msg)
 		return real_zmq_sendmsg ? real_zmq_sendmsg(socket, msg, flags) : zcs_enosys();
-	return send_msg(ZCS_OP_SENDMSG, sendmsg_in_msg_send_order, msg, socket, flags);
+	return sendmsg(msg, socket, flags);
 }
 
 /* ------------------------------------------------- the socket table */

@@ -29,8 +29,9 @@
 /* zmq_msg_recv's argument order for both message receives. */
 typedef int msg_recv_fn(zmq_msg_t *, void *, int);
 
-static NOINLINE int recv_msg(unsigned op, msg_recv_fn *real_fn, zmq_msg_t *msg, void *socket,
-			     int flags)
+/* zmq_msg_recv and zmq_recvmsg: one body, made twice (msg_recv, recvmsg). */
+static inline __attribute__((always_inline)) int
+recv_msg(unsigned op, msg_recv_fn *real_fn, zmq_msg_t *msg, void *socket, int flags)
 {
 	unsigned slot = zcs_slot_of(op, socket);
 	struct zcs_sample *smp = zcs_sampler(slot, op);
@@ -47,23 +48,33 @@ static NOINLINE int recv_msg(unsigned op, msg_recv_fn *real_fn, zmq_msg_t *msg, 
 	return rc;
 }
 
+static OURS int recvmsg_in_msg_recv_order(zmq_msg_t *msg, void *socket, int flags)
+{
+	return real_zmq_recvmsg(socket, msg, flags);
+}
+
+static NOINLINE int msg_recv(zmq_msg_t *msg, void *socket, int flags)
+{
+	return recv_msg(ZCS_OP_MSG_RECV, real_zmq_msg_recv, msg, socket, flags);
+}
+
+static NOINLINE int recvmsg(zmq_msg_t *msg, void *socket, int flags)
+{
+	return recv_msg(ZCS_OP_RECVMSG, recvmsg_in_msg_recv_order, msg, socket, flags);
+}
+
 EXPORT int zmq_msg_recv(zmq_msg_t *msg, void *socket, int flags)
 {
 	if (!zcs_active(__builtin_return_address(0)) || !msg || !zcs_layout_known)
 		return real_zmq_msg_recv ? real_zmq_msg_recv(msg, socket, flags) : zcs_enosys();
-	return recv_msg(ZCS_OP_MSG_RECV, real_zmq_msg_recv, msg, socket, flags);
-}
-
-static OURS int recvmsg_in_msg_recv_order(zmq_msg_t *msg, void *socket, int flags)
-{
-	return real_zmq_recvmsg(socket, msg, flags);
+	return msg_recv(msg, socket, flags);
 }
 
 EXPORT int zmq_recvmsg(void *socket, zmq_msg_t *msg, int flags)
 {
 	if (!zcs_active(__builtin_return_address(0)) || !msg || !zcs_layout_known)
 		return real_zmq_recvmsg ? real_zmq_recvmsg(socket, msg, flags) : zcs_enosys();
-	return recv_msg(ZCS_OP_RECVMSG, recvmsg_in_msg_recv_order, msg, socket, flags);
+	return recvmsg(msg, socket, flags);
 }
 
 /* libzmq's zmq_recv, through zmq_msg_recv (see the top). */

@@ -47,7 +47,7 @@ extern unsigned zcs_mode;
 extern int zcs_layout_known; /* zmqmsg.h's view of msg_t holds: classify messages */
 
 /* First call on this process: resolve libzmq and init (interpose.c). */
-void zcs_start(const void *caller);
+void zcs_start(const void *caller) __attribute__((cold));
 
 /* Should this call be recorded (and maybe converted)? Not when off; not when
  * nested in a wrapper of a libzmq built into an app object; not when
@@ -73,8 +73,9 @@ static __attribute__((noinline)) void zcs_timed(unsigned cell, uint64_t t0,
 
 /* A call of op on slot returned successfully: count it (last: it ended a
  * message), and time it if t0. */
-static inline void zcs_done(unsigned op, unsigned slot, unsigned path, size_t bytes, int last,
-			    uint64_t t0, struct zcs_sample *smp)
+static inline __attribute__((always_inline)) void
+zcs_done(unsigned op, unsigned slot, unsigned path, size_t bytes, int last, uint64_t t0,
+	 struct zcs_sample *smp)
 {
 	struct zcs_counts *counts = zcs_calls();
 	if (__builtin_expect(!counts, 0))

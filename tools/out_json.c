@@ -131,6 +131,7 @@ static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, u
 	else
 		fprintf(f, ",\"calls_seen\":false,\"libzmq\":null,\"layout_known\":false,"
 			   "\"clock\":null,\"clock_hz\":null");
+	fprintf(f, ",\"unconverted_nested\":%" PRIu64, s->shared.unconverted_nested);
 	fprintf(f, ",\"by\":\"%s\",\"sockets_seen\":%u,\"cells_short\":%" PRIu64,
 		by == ZCS_BY_SOCKET ? "socket" : by == ZCS_BY_BOTH ? "both" : "size",
 		s->shared.sockets_seen, s->shared.cells_short);

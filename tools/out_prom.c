@@ -151,6 +151,11 @@ static uint64_t calls_seen(const struct zcs_snapshot *s)
 	return (uint64_t)zcs_calls_seen(s);
 }
 
+static uint64_t unconverted_nested(const struct zcs_snapshot *s)
+{
+	return s->shared.unconverted_nested;
+}
+
 static uint64_t cells_short(const struct zcs_snapshot *s)
 {
 	return s->shared.cells_short;
@@ -262,8 +267,12 @@ static void inflight(FILE *f, struct zcs_snapshot *const *s, size_t n)
 		}
 	}
 	per_process(f, s, n, "zcshim_cells_short_total", "counter",
-		    "Calls counted under socket 0 (other) because the cell pool was used up.",
+		    "Calls counted without socket and size because no series was left to give.",
 		    cells_short);
+	per_process(f, s, n, "zcshim_unconverted_nested_total", "counter",
+		    "Zero-copy sends left unconverted: their ffn would have run too many "
+		    "converted sends deep.",
+		    unconverted_nested);
 }
 
 int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)

@@ -173,6 +173,10 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 	if (s->shared.cells_short)
 		fprintf(f, "calls counted without socket and size (no series to spare): %" PRIu64 "\n",
 			s->shared.cells_short);
+	if (s->shared.unconverted_nested)
+		fprintf(f, "zero-copy sends not converted (their ffn would have run %u converted "
+			   "sends deep): %" PRIu64 "\n",
+			ZCS_CONVERT_NEST_MAX, s->shared.unconverted_nested);
 }
 
 int out_table(FILE *f, struct zcs_snapshot *const *s, size_t n, const uint64_t *since_ns,
