@@ -18,10 +18,13 @@
  *   send           zmq_send, copied                            1 call
  *   msg_send_copy  zmq_msg_init_size + memcpy + zmq_msg_send   1 call
  *   msg_send_zc    zmq_msg_init_data (ffn) + zmq_msg_send      2 calls
+ *   recv           zmq_recv of a message already queued (inproc)   1 call
+ *   msg_recv       zmq_msg_recv, likewise                          1 call
  *   pp_<tr>_copy   PUSH/PULL over inproc or ipc to a receiver thread of
  *   pp_<tr>_zc     the same process: the time until the receiver has all
  *                  of a batch, so direct/shim is the msgs/s ratio the shim
- *                  costs (copy: zmq_send; zc: init_data + zmq_msg_send)
+ *                  costs (copy: zmq_send; zc: init_data + zmq_msg_send);
+ *                  the receiver uses the same side's zmq_msg_recv
  *
  * Output: CSV op,calls,bytes,direct_ns,shim_ns,added_ns_per_call,
  * iterations,pairs,shim_mode,tag,speed_ratio (ns per iteration are
@@ -47,6 +50,8 @@ struct api {
 	void *(*data)(zmq_msg_t *);
 	int (*send)(void *, const void *, size_t, int);
 	int (*msg_send)(zmq_msg_t *, void *, int);
+	int (*recv)(void *, void *, size_t, int);
+	int (*msg_recv)(zmq_msg_t *, void *, int);
 };
 
 static unsigned long ffn_runs;
@@ -113,12 +118,49 @@ static void op_msg_send_zc(const struct api *a, void *pub, size_t bytes, long n)
 	}
 }
 
+/* A queue of n messages waiting on a PULL socket (inproc, no HWM), filled
+ * with libzmq's own zmq_send before a receive batch is timed. */
+static struct {
+	void *push, *pull;
+	const struct api *direct;
+} queue;
+
+static void queue_fill(size_t bytes, long n)
+{
+	for (long i = 0; i < n; i++)
+		if (queue.direct->send(queue.push, payload, bytes, 0) < 0)
+			fail("zmq_send (queue)");
+}
+
+static void op_recv(const struct api *a, void *pub, size_t bytes, long n)
+{
+	(void)pub;
+	(void)bytes;
+	char buf[1 << 16];
+	for (long i = 0; i < n; i++)
+		if (a->recv(queue.pull, buf, sizeof buf, 0) < 0)
+			fail("zmq_recv");
+}
+
+static void op_msg_recv(const struct api *a, void *pub, size_t bytes, long n)
+{
+	(void)pub;
+	(void)bytes;
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	for (long i = 0; i < n; i++)
+		if (a->msg_recv(&m, queue.pull, 0) < 0)
+			fail("zmq_msg_recv");
+	zmq_msg_close(&m);
+}
+
 /* A PUSH socket and the thread that drains its PULL peer. */
 struct pushpull {
 	const char *endpoint;
 	void *push;
 	void *pull;
 	pthread_t thread;
+	const struct api *api; /* the side being timed: the drain receives with it */
 	long received;      /* by the drain thread, atomic */
 	long expected;      /* sent so far, by the timing thread */
 };
@@ -132,7 +174,8 @@ static void *drain(void *arg)
 	zmq_msg_t m;
 	zmq_msg_init(&m);
 	for (;;) {
-		if (zmq_msg_recv(&m, pp->pull, 0) < 0)
+		const struct api *a = __atomic_load_n(&pp->api, __ATOMIC_ACQUIRE);
+		if (a->msg_recv(&m, pp->pull, 0) < 0)
 			break;
 		if (zmq_msg_size(&m) == 0)
 			break;
@@ -167,6 +210,7 @@ static void pushpull_close(struct pushpull *pp)
 static void pushpull_batch(const struct api *a, struct pushpull *pp, int zc, size_t bytes, long n)
 {
 	zmq_msg_t m;
+	__atomic_store_n(&pp->api, a, __ATOMIC_RELEASE);
 	for (long i = 0; i < n; i++) {
 		if (zc) {
 			if (a->init_data(&m, payload, bytes, count_ffn, NULL) != 0)
@@ -210,21 +254,24 @@ static const struct {
 	const char *name;
 	int calls; /* intercepted calls per iteration */
 	void (*run)(const struct api *a, void *pub, size_t bytes, long n);
+	void (*prepare)(size_t bytes, long n); /* before a batch, not timed */
 } ops[] = {
-	{ "init_close", 1, op_init_close },
-	{ "send", 1, op_send },
-	{ "msg_send_copy", 1, op_msg_send_copy },
-	{ "msg_send_zc", 2, op_msg_send_zc },
-	{ "pp_inproc_copy", 1, op_pp_inproc_copy },
-	{ "pp_inproc_zc", 2, op_pp_inproc_zc },
-	{ "pp_ipc_copy", 1, op_pp_ipc_copy },
-	{ "pp_ipc_zc", 2, op_pp_ipc_zc },
+	{ "init_close", 1, op_init_close, NULL },
+	{ "send", 1, op_send, NULL },
+	{ "msg_send_copy", 1, op_msg_send_copy, NULL },
+	{ "msg_send_zc", 2, op_msg_send_zc, NULL },
+	{ "recv", 1, op_recv, queue_fill },
+	{ "msg_recv", 1, op_msg_recv, queue_fill },
+	{ "pp_inproc_copy", 1, op_pp_inproc_copy, NULL },
+	{ "pp_inproc_zc", 2, op_pp_inproc_zc, NULL },
+	{ "pp_ipc_copy", 1, op_pp_ipc_copy, NULL },
+	{ "pp_ipc_zc", 2, op_pp_ipc_zc, NULL },
 };
 
 /* The names as the app sees them: the shim's wrappers when preloaded. */
 static const struct api app_api = {
 	zmq_msg_init_data, zmq_msg_init_size, zmq_msg_close, zmq_msg_data,
-	zmq_send, zmq_msg_send,
+	zmq_send, zmq_msg_send, zmq_recv, zmq_msg_recv,
 };
 
 /* libzmq's own, bypassing any interposer. */
@@ -241,7 +288,10 @@ static void direct_api(struct api *a)
 	*(void **)&a->data = dlsym(h, "zmq_msg_data");
 	*(void **)&a->send = dlsym(h, "zmq_send");
 	*(void **)&a->msg_send = dlsym(h, "zmq_msg_send");
-	if (!a->init_data || !a->init_size || !a->close || !a->data || !a->send || !a->msg_send) {
+	*(void **)&a->recv = dlsym(h, "zmq_recv");
+	*(void **)&a->msg_recv = dlsym(h, "zmq_msg_recv");
+	if (!a->init_data || !a->init_size || !a->close || !a->data || !a->send || !a->msg_send ||
+	    !a->recv || !a->msg_recv) {
 		fprintf(stderr, "zcoverhead: libzmq symbols missing\n");
 		exit(1);
 	}
@@ -271,6 +321,8 @@ static double median(double *v, int n)
 
 static double batch_ns(const struct api *a, int k, void *pub, size_t bytes, long n)
 {
+	if (ops[k].prepare)
+		ops[k].prepare(bytes, n);
 	uint64_t t0 = now_ns();
 	ops[k].run(a, pub, bytes, n);
 	return (double)(now_ns() - t0) / (double)n;
@@ -321,8 +373,19 @@ int main(int argc, char **argv)
 	void *pub = ctx ? zmq_socket(ctx, ZMQ_PUB) : NULL;
 	if (!pub || zmq_bind(pub, "inproc://zcoverhead") != 0)
 		fail("PUB socket");
+	pp_inproc.api = pp_ipc.api = &direct;
 	pushpull_open(ctx, &pp_inproc);
 	pushpull_open(ctx, &pp_ipc);
+	int hwm = 0;
+	queue.direct = &direct;
+	queue.push = zmq_socket(ctx, ZMQ_PUSH);
+	queue.pull = zmq_socket(ctx, ZMQ_PULL);
+	if (!queue.push || !queue.pull ||
+	    zmq_setsockopt(queue.push, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+	    zmq_setsockopt(queue.pull, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+	    zmq_bind(queue.pull, "inproc://zcoverhead-queue") != 0 ||
+	    zmq_connect(queue.push, "inproc://zcoverhead-queue") != 0)
+		fail("queue sockets");
 	const char *mode = shim_mode(&direct);
 	static double d_ns[MAX_PAIRS], s_ns[MAX_PAIRS], diff_ns[MAX_PAIRS], ratio[MAX_PAIRS];
 	if (header)
@@ -332,6 +395,8 @@ int main(int argc, char **argv)
 			continue;
 		/* Warm both paths up (the shim makes its segment on its first
 		 * record), then size a batch to about batch_ms. */
+		if (ops[k].prepare)
+			ops[k].prepare(bytes, 4000);
 		ops[k].run(&app_api, pub, bytes, 2000);
 		ops[k].run(&direct, pub, bytes, 2000);
 		double per = batch_ns(&app_api, k, pub, bytes, 20000);
@@ -358,6 +423,8 @@ int main(int argc, char **argv)
 	}
 	pushpull_close(&pp_inproc);
 	pushpull_close(&pp_ipc);
+	zmq_close(queue.push);
+	zmq_close(queue.pull);
 	zmq_close(pub);
 	zmq_ctx_term(ctx);
 	return ffn_runs ? 0 : 1;
