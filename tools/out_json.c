@@ -160,15 +160,18 @@ static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, u
 		fprintf(f, "\"op\":\"%s\",\"path\":\"%s\"", zcs_op_name(x.op),
 			zcs_path_name(x.path));
 		/* --by socket: summed over size classes, so none is named */
-		if (by != ZCS_BY_SOCKET) {
+		if (by != ZCS_BY_SOCKET && x.size_class == ZCS_ALL) {
+			/* an op's overflow series: its sizes were not kept */
+			fprintf(f, ",\"size_class\":null,\"size_lo\":null,\"size_hi\":null");
+		} else if (by != ZCS_BY_SOCKET) {
 			fprintf(f, ",\"size_class\":%u,\"size_lo\":%" PRIu64 ",\"size_hi\":",
 				x.size_class, zcs_size_lo(x.size_class));
 			u64_or_null(f, zcs_size_hi(x.size_class));
 		}
 		fprintf(f,
-			",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"timed\":%" PRIu64
-			",\"time_ns_sum\":%" PRIu64,
-			c->count, c->bytes, zcs_cell_timed(c), c->time_ns_sum);
+			",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"msgs\":%" PRIu64
+			",\"timed\":%" PRIu64 ",\"time_ns_sum\":%" PRIu64,
+			c->count, c->bytes, c->msgs, zcs_cell_timed(c), c->time_ns_sum);
 		static const struct { const char *name; double q; } qs[] = {
 			{ "p50_ns", 0.50 }, { "p90_ns", 0.90 }, { "p99_ns", 0.99 },
 		};
