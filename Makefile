@@ -13,14 +13,18 @@ B        := build
 SHIM_SRC := shim/interpose.c shim/resolve.c shim/hold.c shim/segment.c shim/sockets.c shim/config.c \
             shim/clock.c shim/zmqmsg.c shim/warn.c
 SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
-READ_SRC := tools/segread.c shim/config.c
-# zcshim-stat: the command, then one file per output format or feature.
-STAT_LIB := tools/fmt.c tools/load.c tools/baseline.c tools/outfile.c tools/json.c \
-            tools/out_table.c tools/out_json.c tools/out_csv.c tools/out_prom.c \
-            tools/watch.c tools/recommend.c tools/compare.c tools/clean.c $(READ_SRC)
-STAT_SRC := tools/zcshim-stat.c $(STAT_LIB)
-RUN_SRC  := tools/zcshim-run.c $(READ_SRC)
-HDRS     := $(wildcard shim/*.h tools/*.h)
+# tools/: one room per part. reader/ is the segment reader library, shared
+# by both commands, the tests and the fuzzer; zcshim-stat/ is main.c (the
+# command line), one file per command (watch, recommend, compare, ...) and
+# its helpers, and format/ one file per output format. Every .c there is
+# built in, so a new command or format is a new file (and a line in main.c).
+TOOLS_INC := -Itools/reader -Itools/zcshim-stat
+READ_SRC := tools/reader/segread.c shim/config.c
+STAT_LIB := $(sort $(filter-out tools/zcshim-stat/main.c,$(wildcard tools/zcshim-stat/*.c)) \
+            $(wildcard tools/zcshim-stat/format/*.c)) $(READ_SRC)
+STAT_SRC := tools/zcshim-stat/main.c $(STAT_LIB)
+RUN_SRC  := tools/zcshim-run/main.c $(READ_SRC)
+HDRS     := $(wildcard shim/*.h tools/*/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
@@ -41,11 +45,11 @@ $(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
 	  -o $@ $(SHIM_SRC) -ldl -lpthread
 
 $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
+	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
 
 # zcshim-run looks for the library beside itself, in ../lib, then here.
 $(B)/zcshim-run: $(RUN_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) '-DZCS_LIBDIR="$(PREFIX)/lib"' $(CFLAGS) $(LDFLAGS) -o $@ $(RUN_SRC)
+	$(CC) $(BASE) $(TOOLS_INC) '-DZCS_LIBDIR="$(PREFIX)/lib"' $(CFLAGS) $(LDFLAGS) -o $@ $(RUN_SRC)
 
 $(B)/zcapp: tests/apps/zcapp.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
@@ -78,11 +82,11 @@ $(B)/zcsockets: examples/zcsockets.c | $(B)
 UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c \
             tests/test_fuzz_replay.c tests/fuzz/target.c
 $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h | $(B)
-	$(CC) $(BASE) -Itools -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
+	$(CC) $(BASE) $(TOOLS_INC) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 INTEG_SRC := tests/test_integration.c tests/spawn.c
 $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
+	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 # zcshim-stat's formats and commands, run as a user runs them; links the
 # tool's own files (less main) for the parser and the --recommend model.
@@ -90,7 +94,7 @@ STATT_SRC := tests/test_json.c tests/test_stat_formats.c tests/test_recommend.c 
              tests/test_watch.c tests/test_tools.c tests/test_sockets.c tests/segimg.c \
              tests/spawn.c
 $(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)
-	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(STATT_SRC) $(STAT_LIB) \
+	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(STATT_SRC) $(STAT_LIB) \
 	  $(CRIT_LIBS) -lutil -lm
 
 # Debian packages, installed only when missing (apt-get needs root or sudo).
@@ -151,7 +155,7 @@ valgrind: all
 FUZZ_RUNS ?= 1000000
 build-fuzz/fuzz_segread: tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SRC) $(HDRS)
 	mkdir -p build-fuzz/corpus
-	clang $(BASE) -Itools -Itests -O1 -g -fsanitize=fuzzer,address,undefined \
+	clang $(BASE) $(TOOLS_INC) -Itests -O1 -g -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SRC)
 
 # The seeds are headers of the current layout: regenerate them when it changes.
@@ -174,8 +178,8 @@ check-clang: | $(B)
 	@if command -v clang >/dev/null; then \
 	  clang $(BASE) $(ZMQ_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden \
 	    -Wl,--version-script=shim/zcshim.map -o $(B)/libzcshim-clang.so $(SHIM_SRC) -ldl -lpthread && \
-	  clang $(BASE) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) -lm && \
-	  clang $(BASE) -O2 -o $(B)/zcshim-run-clang $(RUN_SRC) && echo "clang build: clean"; \
+	  clang $(BASE) $(TOOLS_INC) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) -lm && \
+	  clang $(BASE) $(TOOLS_INC) -O2 -o $(B)/zcshim-run-clang $(RUN_SRC) && echo "clang build: clean"; \
 	else echo "clang not installed: skipping the clang build"; fi
 
 # After installing into a directory ld.so searches (/usr/local/lib is in

@@ -1,6 +1,6 @@
 /*
  * test_json.c - the strict JSON parser --compare reads our dumps with:
- * what it must accept (everything out_json.c writes), what it must refuse,
+ * what it must accept (everything format/json.c writes), what it must refuse,
  * and that no input, however cut or mangled, crashes it.
  */
 #include <criterion/criterion.h>

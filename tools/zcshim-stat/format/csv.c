@@ -1,5 +1,5 @@
 /*
- * out_csv.c - one row per process x op x path x size class, after one
+ * format/csv.c - one row per process x op x path x size class, after one
  * header line, for gnuplot, pandas or a spreadsheet (RFC 4180: commas,
  * quotes only where a program name needs them). A single process and --all
  * share the columns, so files from both concatenate (less their headers).

@@ -1,5 +1,5 @@
 /*
- * segread.c - find, copy, validate and sum zcshim segments (see segread.h).
+ * reader/segread.c - find, copy, validate and sum zcshim segments (see segread.h).
  */
 #include "segread.h"
 

@@ -1,5 +1,5 @@
 /*
- * out_table.c - the human views: one line per segment (no argument), and a
+ * format/table.c - the human views: one line per segment (no argument), and a
  * process's histograms as a table with percentiles (PID|NAME|FILE). The
  * README shows both; its column layout is what tests match, so change them
  * together.

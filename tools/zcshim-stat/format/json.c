@@ -1,5 +1,5 @@
 /*
- * out_json.c - one process as one JSON document (the README's "JSON"
+ * format/json.c - one process as one JSON document (the README's "JSON"
  * section is its schema), or every process as {"processes":[...]} for --all.
  * compare.c reads these documents back with json.c, which accepts exactly
  * what is written here: unsigned integers, strings, true/false/null, arrays

@@ -1,9 +1,10 @@
 /*
  * stat.h - what the parts of zcshim-stat share.
  *
- * zcshim-stat.c parses options and dispatches; each output format and each
- * feature lives in its own file (out_*.c, watch.c, recommend.c, compare.c,
- * baseline.c, clean.c) and reaches the data only through segread's series
+ * main.c parses options and dispatches; each command lives in its own file
+ * in this directory (watch.c, recommend.c, compare.c, baseline.c for
+ * --reset, clean.c) and each output format in format/ (table.c, json.c,
+ * csv.c, prom.c); all reach the data only through segread's series
  * iterator and quantile functions, so a new series dimension changes the
  * iterator and the formats follow. Output functions write to a FILE *, never
  * exit, and return 0 or 1 (the command's exit status); errors are printed

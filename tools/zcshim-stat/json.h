@@ -2,7 +2,7 @@
  * json.h - a strict parser for the JSON zcshim-stat writes, and no more.
  *
  * --compare reads back our own --json documents. Rather than depend on a
- * library for one use, this accepts exactly the subset out_json.c emits:
+ * library for one use, this accepts exactly the subset format/json.c emits:
  * objects, arrays, strings, unsigned integers (no sign, fraction or
  * exponent; up to 2^64-1), true, false and null. Anything else is refused
  * with its byte offset, and so are duplicate keys, nesting deeper than 32,

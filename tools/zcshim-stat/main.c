@@ -1,10 +1,11 @@
 /*
- * zcshim-stat - list the processes that ran under libzcshim.so and show
- * what it recorded of each: as a table, JSON, CSV or Prometheus text, live
- * (--watch), as a threshold suggestion (--recommend), or two saved runs
- * side by side (--compare). This file is the command line only: it parses
- * options, checks they fit together, and calls the file that does the work
- * (see stat.h).
+ * zcshim-stat/main.c - zcshim-stat: list the processes that ran under
+ * libzcshim.so and show what it recorded of each: as a table, JSON, CSV or
+ * Prometheus text, live (--watch), as a threshold suggestion (--recommend),
+ * or two saved runs side by side (--compare). This file is the command line
+ * only: it parses options, checks they fit together, and calls the file that
+ * does the work (a command in this directory, a format in format/; see
+ * stat.h).
  *
  * Exit status: 0 done; 1 no such segment, or it could not be read or is not
  * valid, or output failed; 2 bad usage.

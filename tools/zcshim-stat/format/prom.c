@@ -1,5 +1,5 @@
 /*
- * out_prom.c - Prometheus text exposition format (version 0.0.4), for
+ * format/prom.c - Prometheus text exposition format (version 0.0.4), for
  * node_exporter's textfile collector (--prometheus --output FILE), so a
  * fleet is scraped by the Prometheus it already runs.
  *
