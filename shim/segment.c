@@ -32,6 +32,7 @@
 #include "procstart.h"
 #include "segname.h"
 #include "record.h"
+#include "utf8.h"
 #include "warn.h"
 #include "zcshim_segment.h"
 
@@ -270,7 +271,7 @@ static void create(void)
 	h->threshold_bytes = seg.cfg.threshold_bytes;
 	h->mode = seg.cfg.mode;
 	h->sample_every = seg.cfg.sample_every;
-	snprintf(h->exe, sizeof h->exe, "%s", program_invocation_short_name);
+	zcs_utf8_copy(h->exe, sizeof h->exe, program_invocation_short_name);
 	struct zcs_shared *shared = (struct zcs_shared *)((char *)p + ZCS_SHARED_OFFSET);
 	for (unsigned op = 0; op < ZCS_NOPS; op++)
 		for (unsigned path = 0; path < ZCS_NPATHS; path++)
