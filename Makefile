@@ -6,6 +6,7 @@ CFLAGS   ?= -O2 -g
 ZMQ_CFLAGS := $(shell pkg-config --cflags libzmq 2>/dev/null)
 ZMQ_LIBS   := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+JSON_LIBS  := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 BASE     := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 B        := build
@@ -45,7 +46,7 @@ $(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
 	  -o $@ $(SHIM_SRC) -ldl -lpthread
 
 $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
+	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) $(JSON_LIBS) -lm
 
 # zcshim-run looks for the library beside itself, in ../lib, then here.
 $(B)/zcshim-run: $(RUN_SRC) $(HDRS) | $(B)
@@ -90,12 +91,12 @@ $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
 
 # zcshim-stat's formats and commands, run as a user runs them; links the
 # tool's own files (less main) for the parser and the --recommend model.
-STATT_SRC := tests/test_json.c tests/test_stat_formats.c tests/test_recommend.c \
+STATT_SRC := tests/test_stat_formats.c tests/test_recommend.c \
              tests/test_watch.c tests/test_tools.c tests/test_sockets.c tests/segimg.c \
              tests/spawn.c
 $(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)
 	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(STATT_SRC) $(STAT_LIB) \
-	  $(CRIT_LIBS) -lutil -lm
+	  $(CRIT_LIBS) $(JSON_LIBS) -lutil -lm
 
 # Debian packages, installed only when missing (apt-get needs root or sudo).
 deps:
@@ -178,7 +179,7 @@ check-clang: | $(B)
 	@if command -v clang >/dev/null; then \
 	  clang $(BASE) $(ZMQ_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden \
 	    -Wl,--version-script=shim/zcshim.map -o $(B)/libzcshim-clang.so $(SHIM_SRC) -ldl -lpthread && \
-	  clang $(BASE) $(TOOLS_INC) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) -lm && \
+	  clang $(BASE) $(TOOLS_INC) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) $(JSON_LIBS) -lm && \
 	  clang $(BASE) $(TOOLS_INC) -O2 -o $(B)/zcshim-run-clang $(RUN_SRC) && echo "clang build: clean"; \
 	else echo "clang not installed: skipping the clang build"; fi
 

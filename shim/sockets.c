@@ -17,6 +17,7 @@
 
 #include "real.h"
 #include "segment.h"
+#include "utf8.h"
 
 struct zcs_sockmap_entry zcs_sockmap[ZCS_SOCKMAP_SIZE];
 
@@ -149,32 +150,38 @@ unsigned zcs_socket_miss(void *handle)
 	return slot;
 }
 
-/* Is endpoint already one of the space-separated words of list? */
+/* Is endpoint already in the row's list (NUL-terminated strings ending
+ * with an empty one: zcshim_segment.h)? */
 static int listed(const char *list, const char *endpoint)
 {
-	size_t len = strlen(endpoint);
-	for (const char *p = list; (p = strstr(p, endpoint)); p++)
-		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+	for (const char *p = list; *p; p += strlen(p) + 1)
+		if (strcmp(p, endpoint) == 0)
 			return 1;
 	return 0;
 }
 
-/* Add endpoint to the space-separated list, once. One that does not fit
- * ends the list with " ...", which then takes no more. */
-static void append(char *list, const char *endpoint)
+/* Add endpoint to the row's list, once. One that does not fit goes in cut
+ * on a character boundary (if a character fits), the row is marked
+ * ZCS_SOCK_F_ENDPOINTS_CUT, and the list takes no more. */
+static void append(struct zcs_socket *r, const char *endpoint)
 {
-	size_t used = strlen(list), len = strlen(endpoint), sep = used ? 1 : 0;
-	if (listed(list, endpoint) || (used >= 3 && !strcmp(list + used - 3, "...")))
+	char *list = r->endpoints;
+	size_t end = 0, len = strlen(endpoint), keep = len;
+	if (!len || (r->flags & ZCS_SOCK_F_ENDPOINTS_CUT) || listed(list, endpoint))
 		return;
-	if (used + sep + len < ZCS_ENDPOINTS_MAX) {
-		if (sep)
-			list[used++] = ' ';
-		memcpy(list + used, endpoint, len + 1);
-	} else {
-		size_t at = used + sizeof " ..." <= ZCS_ENDPOINTS_MAX ? used
-								 : ZCS_ENDPOINTS_MAX - sizeof " ...";
-		memcpy(list + at, " ...", sizeof " ...");
+	while (list[end]) /* end: the empty string that closes the list */
+		end += strlen(list + end) + 1;
+	/* the endpoint, its NUL, then the closing empty string */
+	if (end + len + 2 > ZCS_ENDPOINTS_MAX) {
+		r->flags |= ZCS_SOCK_F_ENDPOINTS_CUT;
+		keep = end + 2 < ZCS_ENDPOINTS_MAX
+			       ? zcs_utf8_cut(endpoint, len, ZCS_ENDPOINTS_MAX - end - 2) : 0;
+		if (!keep)
+			return;
 	}
+	memcpy(list + end, endpoint, keep);
+	list[end + keep] = '\0';
+	list[end + keep + 1] = '\0';
 }
 
 void zcs_socket_endpoint(void *handle, const char *endpoint, int bound)
@@ -194,7 +201,7 @@ void zcs_socket_endpoint(void *handle, const char *endpoint, int bound)
 	struct zcs_socket *r = row(slot);
 	if (r) {
 		row_begin(r);
-		append(r->endpoints, endpoint);
+		append(r, endpoint);
 		row_end(r);
 	}
 	pthread_mutex_unlock(&lock);

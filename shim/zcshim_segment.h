@@ -40,7 +40,7 @@
 #include <stdint.h>
 
 #define ZCS_MAGIC          UINT64_C(0x6765736d6873637a) /* "zcshmseg" little-endian */
-#define ZCS_LAYOUT_VERSION 2u
+#define ZCS_LAYOUT_VERSION 3u
 #define ZCS_SHM_DIR        "/dev/shm"
 #define ZCS_SHM_PREFIX     "zcshim."
 
@@ -111,7 +111,7 @@ enum zcs_clock { ZCS_CLOCK_MONOTONIC, ZCS_CLOCK_TSC };
 #define ZCS_NSOCKETS     64
 #define ZCS_NSLOTS       (ZCS_NSOCKETS + 1)
 #define ZCS_SLOT_OTHER   0
-#define ZCS_ENDPOINTS_MAX 216 /* bytes of "ep ep ...", NUL included */
+#define ZCS_ENDPOINTS_MAX 216 /* bytes of a row's endpoint list (struct zcs_socket) */
 
 #define ZCS_NOTHER_CELLS (ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES)
 #define ZCS_NPOOL_CELLS  512  /* cells for table sockets, on first use */
@@ -129,6 +129,9 @@ enum zcs_err {
 };
 
 enum zcs_sock_state { ZCS_SOCK_FREE, ZCS_SOCK_OPEN, ZCS_SOCK_CLOSED };
+
+/* zcs_socket.flags */
+#define ZCS_SOCK_F_ENDPOINTS_CUT 0x1u /* an endpoint did not fit: the list ends early */
 
 struct zcs_cell {
 	uint64_t count;                /* calls that succeeded (exact) */
@@ -149,16 +152,26 @@ struct zcs_shard {
 /* One row of the socket table. Written off the hot path (zmq_socket,
  * zmq_bind, zmq_connect, zmq_close) under a seqlock: seq is odd while the
  * writer changes the row, and a reader retries until it reads the same even
- * seq before and after. */
+ * seq before and after.
+ *
+ * endpoints lists every endpoint the socket was bound or connected to, once
+ * each, in the order first seen, as the bytes the app passed (a wildcard
+ * bind as libzmq resolved it): each endpoint NUL-terminated, one after the
+ * other, and an empty string after the last, so an endpoint may hold any
+ * byte but NUL (spaces, quotes, newlines, invalid UTF-8) and an empty list
+ * is endpoints[0] == 0. No endpoint is empty. The endpoints, their NULs and
+ * the closing NUL take at most ZCS_ENDPOINTS_MAX bytes. An endpoint that
+ * does not fit sets ZCS_SOCK_F_ENDPOINTS_CUT: as much of it as fits, cut on
+ * a UTF-8 character boundary, is the last entry (or none, if not even one
+ * character fits), and nothing is added after it. */
 struct zcs_socket {
 	uint32_t seq;
 	uint32_t state;              /* enum zcs_sock_state */
 	int32_t  type;               /* ZMQ_PUSH, ZMQ_PUB, ... (zmq.h numbers) */
-	uint32_t reserved0;
+	uint32_t flags;              /* ZCS_SOCK_F_* */
 	uint64_t opened_unix_ns;     /* first seen */
 	uint64_t closed_unix_ns;     /* zmq_close, 0 while open */
-	char     endpoints[ZCS_ENDPOINTS_MAX]; /* every bind/connect, space-separated,
-	                                          ends in "..." when cut */
+	char     endpoints[ZCS_ENDPOINTS_MAX]; /* "ep1\0ep2\0\0": see above */
 };
 
 /* Zero-copy buffers handed to libzmq with zmq_msg_init_data whose ffn has
@@ -227,7 +240,8 @@ struct zcs_header {
 	uint32_t libzmq_version; /* major * 10000 + minor * 100 + patch */
 	uint32_t flags;          /* ZCS_F_*, set with atomic or */
 	uint32_t reserved0;
-	char     exe[64];        /* program_invocation_short_name, NUL-terminated */
+	char     exe[64];        /* program_invocation_short_name, NUL-terminated, cut
+	                            on a UTF-8 character boundary (utf8.h) */
 	uint64_t reserved[6];
 };
 

@@ -68,7 +68,7 @@ static struct zcs_cell *cell(unsigned char *img, unsigned slot, unsigned op, uns
 	return &seg_shard(img, 1)->cell[*idx];
 }
 
-void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoints,
+void seg_socket(unsigned char *img, unsigned slot, int type, const char *const endpoints[],
 		unsigned state)
 {
 	struct zcs_shared *sh = seg_shared(img);
@@ -80,7 +80,15 @@ void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoin
 	row->type = type;
 	row->opened_unix_ns = seg_hdr(img)->start_unix_ns + slot * 1000000000ull;
 	row->closed_unix_ns = state == ZCS_SOCK_CLOSED ? row->opened_unix_ns + 500000000ull : 0;
-	snprintf(row->endpoints, sizeof row->endpoints, "%s", endpoints);
+	/* the writer's list: each endpoint NUL-terminated, then an empty one */
+	size_t at = 0;
+	memset(row->endpoints, 0, sizeof row->endpoints);
+	for (size_t i = 0; endpoints[i]; i++) {
+		size_t len = strlen(endpoints[i]);
+		cr_assert(len && at + len + 2 <= sizeof row->endpoints, "endpoints do not fit");
+		memcpy(row->endpoints + at, endpoints[i], len);
+		at += len + 1;
+	}
 }
 
 void seg_put_on(unsigned char *img, unsigned slot, unsigned op, unsigned path,

@@ -29,9 +29,11 @@ void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
  * first time, as the writer gives them. */
 void seg_put_on(unsigned char *img, unsigned slot, unsigned op, unsigned path,
 		uint64_t bytes, uint64_t count, uint64_t ns);
-/* Fill socket slot's row: zmq type number, endpoints, state, times. */
-void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoints,
+/* Fill socket slot's row: zmq type number, endpoints (NULL-terminated),
+ * state, times. */
+void seg_socket(unsigned char *img, unsigned slot, int type, const char *const endpoints[],
 		unsigned state);
+#define EPS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 /* Same, timings spread evenly over ns +- 10 %, so that a mean taken from
  * the buckets lands within a few percent of ns (one bucket is 25 % wide). */
 void seg_put_spread(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,

@@ -7,9 +7,9 @@
 
 #include "zcshim_segment.h"
 
-Test(layout, version_2_header_offsets)
+Test(layout, version_3_header_offsets)
 {
-	cr_assert_eq(ZCS_LAYOUT_VERSION, 2);
+	cr_assert_eq(ZCS_LAYOUT_VERSION, 3);
 	cr_assert_eq(offsetof(struct zcs_header, magic), 0);
 	cr_assert_eq(offsetof(struct zcs_header, layout_version), 8);
 	cr_assert_eq(offsetof(struct zcs_header, header_bytes), 12);
@@ -37,7 +37,7 @@ Test(layout, version_2_header_offsets)
 	cr_assert_eq(sizeof(struct zcs_header), 256);
 }
 
-Test(layout, version_2_shared_part)
+Test(layout, version_3_shared_part)
 {
 	cr_assert_eq(sizeof(struct zcs_gauge_line), 64, "one cache line per shard and side");
 	cr_assert_eq(offsetof(struct zcs_inflight, released), ZCS_NSHARDS * 64);
@@ -51,6 +51,9 @@ Test(layout, version_2_shared_part)
 	cr_assert_eq(offsetof(struct zcs_shared, sockets), 640);
 	cr_assert_eq(sizeof(struct zcs_socket), 248);
 	cr_assert_eq(offsetof(struct zcs_socket, type), 8);
+	cr_assert_eq(offsetof(struct zcs_socket, flags), 12, "version 3: was reserved0");
+	cr_assert_eq(ZCS_SOCK_F_ENDPOINTS_CUT, 1);
+	cr_assert_eq(ZCS_ENDPOINTS_MAX, 216);
 	cr_assert_eq(offsetof(struct zcs_socket, opened_unix_ns), 16);
 	cr_assert_eq(offsetof(struct zcs_socket, endpoints), 32);
 	cr_assert_eq(offsetof(struct zcs_shared, cell_index), 16760);
@@ -65,7 +68,7 @@ Test(layout, version_2_shared_part)
 		     ZCS_NOTHER_CELLS);
 }
 
-Test(layout, version_2_shard_and_segment_sizes)
+Test(layout, version_3_shard_and_segment_sizes)
 {
 	cr_assert_eq(sizeof(struct zcs_cell), (3 + ZCS_NBUCKETS) * 8);
 	cr_assert_eq(offsetof(struct zcs_shard, failed), 0);

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	seed(dir, "shared-outside", &h, sizeof h, -1);
 	header(&h, ZCS_STATE_EXITED);
 	h.layout_version = ZCS_LAYOUT_VERSION + 1; /* a version this reader does not know */
-	seed(dir, "version-3", &h, sizeof h, -1);
+	seed(dir, "unknown-version", &h, sizeof h, -1);
 	seed(dir, "name", "zcshim.123.456.7", 16, -1);
 	return 0;
 }

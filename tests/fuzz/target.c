@@ -74,8 +74,11 @@ int zcs_fuzz_one(const uint8_t *data, size_t size)
 		for (unsigned by = ZCS_BY_SIZE; by <= ZCS_BY_BOTH; by++)
 			for (size_t it = 0; zcs_series_next_by(snap, by, &it, &x);)
 				(void)zcs_cell_quantile_ns(x.cell, 0.99);
-		for (unsigned slot = 0; slot < ZCS_NSLOTS; slot++)
-			(void)strlen(snap->shared.sockets[slot].endpoints);
+		for (unsigned slot = 0; slot < ZCS_NSLOTS; slot++) {
+			size_t at = 0;
+			for (const char *ep; (ep = zcs_endpoint_next(&snap->shared.sockets[slot], &at));)
+				(void)strlen(ep);
+		}
 		(void)zcs_messages(snap);
 		(void)strlen(snap->hdr.exe);
 	}

@@ -60,13 +60,12 @@ int zcs_parse_name(const char *name, struct zcs_name *out)
 	return 0;
 }
 
-/* No control bytes: names and endpoints go to terminals. */
-static void printable(char *str, size_t len)
+/* Names and endpoints are the app's bytes, and stay so: every view escapes
+ * them as its format requires (zcshim-stat's format/escape.c). Here they
+ * are only closed, so no walk over them leaves the array. */
+static void terminate(char *str, size_t len)
 {
 	str[len - 1] = '\0';
-	for (char *c = str; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
 }
 
 /* Check the shared part copied into sh: every index entry a cell number
@@ -83,9 +82,12 @@ static int check_shared(struct zcs_shared *sh, char *err, size_t err_len)
 				sh->cell_index[0][op][p][k] = zcs_other_cell(op, p, k);
 	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
 		struct zcs_socket *row = &sh->sockets[slot];
-		if (row->state > ZCS_SOCK_CLOSED)
-			return ERR("corrupt: socket %u in state %u", slot, row->state);
-		printable(row->endpoints, sizeof row->endpoints);
+		if (row->state > ZCS_SOCK_CLOSED || row->flags & ~ZCS_SOCK_F_ENDPOINTS_CUT)
+			return ERR("corrupt: socket %u in state %u, flags 0x%x", slot, row->state,
+				   row->flags);
+		/* the last byte closes the last endpoint; the list ends there at
+		 * the latest (zcs_endpoint_next) */
+		terminate(row->endpoints, sizeof row->endpoints);
 		const uint16_t *idx = &sh->cell_index[slot][0][0][0];
 		for (size_t i = 0; i < (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES; i++) {
 			unsigned c = idx[i];
@@ -164,7 +166,7 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	    h.sample_every == 0)
 		return ERR("corrupt: state %u, mode %u, pid %d, sample %u", h.state, h.mode,
 			   h.pid, h.sample_every);
-	printable(h.exe, sizeof h.exe);
+	terminate(h.exe, sizeof h.exe);
 	memcpy(&out->shared, (const unsigned char *)buf + h.shared_offset, sizeof out->shared);
 	if (check_shared(&out->shared, err, err_len) != 0)
 		return -1;
@@ -507,6 +509,23 @@ uint64_t zcs_sockets_beyond(const struct zcs_snapshot *s)
 	/* rows are given out in order and never reused: the table fills first */
 	uint32_t seen = s->shared.sockets_seen;
 	return seen > ZCS_NSOCKETS ? seen - ZCS_NSOCKETS : 0;
+}
+
+const char *zcs_endpoint_next(const struct zcs_socket *row, size_t *at)
+{
+	if (*at >= sizeof row->endpoints)
+		return NULL;
+	const char *ep = row->endpoints + *at;
+	size_t len = strnlen(ep, sizeof row->endpoints - *at);
+	if (len == 0 || len == sizeof row->endpoints - *at)
+		return NULL; /* the empty string that ends the list, or no end */
+	*at += len + 1;
+	return ep;
+}
+
+int zcs_endpoints_cut(const struct zcs_socket *row)
+{
+	return (row->flags & ZCS_SOCK_F_ENDPOINTS_CUT) != 0;
 }
 
 const char *zcs_sock_state_name(const struct zcs_socket *row)

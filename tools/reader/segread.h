@@ -28,12 +28,12 @@ enum zcs_live {
 
 struct zcs_snapshot {
 	char path[PATH_MAX];
-	struct zcs_header hdr;  /* validated */
+	struct zcs_header hdr;  /* validated; exe is NUL-terminated but holds the app's
+	                           bytes: control bytes and invalid UTF-8 included */
 	unsigned live;          /* enum zcs_live */
 	struct zcs_shared shared;/* validated: every index entry is a cell number below
 	                           ZCS_NCELLS used by one key only (or 0), slot 0's are
-	                           zcs_other_cell(), row 0 is zero, strings are
-	                           terminated and printable */
+	                           zcs_other_cell(), row 0 is zero, rows' flags known */
 	struct zcs_shard sum;   /* all shards added up; zero unless calls_seen */
 };
 
@@ -134,6 +134,16 @@ int zcs_slot_used(const struct zcs_snapshot *s, unsigned slot);
 
 /* Sockets counted under "other" because the table was full. */
 uint64_t zcs_sockets_beyond(const struct zcs_snapshot *s);
+
+/* The endpoints of a socket's row, one at a time, as the app gave them
+ * (any byte but NUL: escape them to show them); NULL after the last:
+ *   size_t at = 0; const char *ep;
+ *   while ((ep = zcs_endpoint_next(row, &at))) ...
+ * Safe on any row zcs_parse accepted. */
+const char *zcs_endpoint_next(const struct zcs_socket *row, size_t *at);
+/* Did an endpoint not fit (the list ends early, its last entry may be the
+ * start of a longer one)? */
+int zcs_endpoints_cut(const struct zcs_socket *row);
 
 /* "open", "closed", "unknown" (a row not written yet, or being written). */
 const char *zcs_sock_state_name(const struct zcs_socket *row);

@@ -7,20 +7,35 @@
  * Rows merge the paths of an op and size class (profile's zerocopy and
  * convert's converted are the same sends, treated two ways); the path
  * column says which. Percentiles come from the merged buckets through
- * segread's quantile function, so they match what zcshim-stat prints. The
- * documents are parsed by json.c and checked field by field: a file that is
- * not one of ours is refused with the reason, never half-read.
+ * segread's quantile function, so they match what zcshim-stat prints.
+ *
+ * The documents are read through jansson, and checked field by field: a
+ * file that is not one of ours is refused with one line saying why, never
+ * half-read. A dump is mostly its "series" array; held whole as a jansson
+ * tree it would take some 20 times the file (a bucket [256,3] is 8 bytes of
+ * text and three values of 24 to 80 bytes each). So the top-level object is
+ * walked here, member by member, and each value, and each element of
+ * "series", is decoded by jansson on its own (JSON_DISABLE_EOF_CHECK says
+ * where it ended), added to its row and freed: memory is the file plus one
+ * series, time is linear. Only the punctuation of those two levels, { : , }
+ * [ ], is read here; every key, string, number and nested value is
+ * jansson's. Everything jansson allocates is counted, and a single value
+ * needing more than JSON_HEAP_MAX is refused, so no file, however built,
+ * takes more memory than that beyond its own size. Duplicate keys are
+ * refused (JSON_REJECT_DUPLICATES, and here at the top level), nesting
+ * deeper than jansson's 2048 levels too.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "json.h"
 #include "stat.h"
 
 #define MAX_JSON_BYTES (64u << 20)
+#define JSON_HEAP_MAX  (32u << 20) /* live bytes jansson may hold at once */
 
 struct agg {
 	unsigned paths;      /* bit per enum zcs_path seen */
@@ -29,9 +44,40 @@ struct agg {
 
 struct side {
 	const char *file;
-	struct json *doc;
+	json_t *doc;         /* the top-level members, "series" left out */
+	size_t nseries;
 	struct agg agg[ZCS_NOPS][ZCS_NSIZES];
 };
+
+/* ---- jansson's memory, counted: each block carries its size ---- */
+
+static size_t heap_used;
+static int heap_refused;
+
+static void *heap_alloc(size_t bytes)
+{
+	if (bytes > JSON_HEAP_MAX - heap_used) {
+		heap_refused = 1;
+		return NULL;
+	}
+	max_align_t *p = malloc(sizeof(max_align_t) + bytes);
+	if (!p)
+		return NULL;
+	memcpy(p, &bytes, sizeof bytes);
+	heap_used += bytes;
+	return p + 1;
+}
+
+static void heap_free(void *ptr)
+{
+	if (!ptr)
+		return;
+	max_align_t *p = (max_align_t *)ptr - 1;
+	size_t bytes;
+	memcpy(&bytes, p, sizeof bytes);
+	heap_used -= bytes;
+	free(p);
+}
 
 static int read_file(const char *path, char **text, size_t *len)
 {
@@ -75,6 +121,75 @@ static int read_file(const char *path, char **text, size_t *len)
 	return 0;
 }
 
+/* ---- the walk over the top two levels ---- */
+
+struct walk {
+	const char *file, *text;
+	size_t len, pos;
+};
+
+static void skip_space(struct walk *w)
+{
+	while (w->pos < w->len && (w->text[w->pos] == ' ' || w->text[w->pos] == '\t' ||
+				   w->text[w->pos] == '\n' || w->text[w->pos] == '\r'))
+		w->pos++;
+}
+
+/* Is the next character after white space c? Then step over it. */
+static int take(struct walk *w, char c)
+{
+	skip_space(w);
+	if (w->pos < w->len && w->text[w->pos] == c) {
+		w->pos++;
+		return 1;
+	}
+	return 0;
+}
+
+static int syntax(const struct walk *w, const char *want)
+{
+	stat_err("%s: JSON: %s expected at byte %zu", w->file, want, w->pos);
+	return -1;
+}
+
+static int too_big(const struct walk *w)
+{
+	stat_err("%s: JSON: more than %u MiB of memory needed by byte %zu: not one of our "
+		 "documents", w->file, JSON_HEAP_MAX >> 20, w->pos);
+	return -1;
+}
+
+/* The JSON value at w->pos, decoded by jansson; NULL (said) if invalid. */
+static json_t *value(struct walk *w)
+{
+	json_error_t e;
+	skip_space(w);
+	heap_refused = 0;
+	json_t *v = json_loadb(w->text + w->pos, w->len - w->pos,
+			       JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
+	if (!v && heap_refused)
+		too_big(w);
+	else if (!v)
+		stat_err("%s: JSON: %s at byte %zu", w->file, e.text, w->pos + (size_t)e.position);
+	else
+		w->pos += (size_t)e.position;
+	return v;
+}
+
+static int get_u64(const json_t *o, const char *key, uint64_t *out)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return 0;
+	*out = (uint64_t)json_integer_value(v);
+	return 1;
+}
+
+static const char *get_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
 static int index_of(const char *name, const char *(*names)(unsigned), unsigned n)
 {
 	for (unsigned i = 0; name && i < n; i++)
@@ -84,16 +199,15 @@ static int index_of(const char *name, const char *(*names)(unsigned), unsigned n
 }
 
 /* Check one series object and add it to its row. */
-static int add_series(struct side *sd, const struct json *x, size_t i)
+static int add_series(struct side *sd, const json_t *x, size_t i)
 {
-	const char *op_name = json_get_str(x, "op"), *path_name = json_get_str(x, "path");
-	int op = index_of(op_name, zcs_op_name, ZCS_NOPS);
-	int path = index_of(path_name, zcs_path_name, ZCS_NPATHS);
+	int op = index_of(get_str(x, "op"), zcs_op_name, ZCS_NOPS);
+	int path = index_of(get_str(x, "path"), zcs_path_name, ZCS_NPATHS);
 	uint64_t k, count, bytes, time_ns_sum;
-	const struct json *b = json_get(x, "buckets");
-	if (op < 0 || path < 0 || !json_get_u64(x, "size_class", &k) || k >= ZCS_NSIZES ||
-	    !json_get_u64(x, "count", &count) || !json_get_u64(x, "bytes", &bytes) ||
-	    !json_get_u64(x, "time_ns_sum", &time_ns_sum) || !b || b->type != JSON_ARRAY) {
+	const json_t *b = json_object_get(x, "buckets");
+	if (op < 0 || path < 0 || !get_u64(x, "size_class", &k) || k >= ZCS_NSIZES ||
+	    !get_u64(x, "count", &count) || !get_u64(x, "bytes", &bytes) ||
+	    !get_u64(x, "time_ns_sum", &time_ns_sum) || !json_is_array(b)) {
 		stat_err("%s: series %zu: missing or bad op, path, size_class, count, bytes, "
 			 "time_ns_sum or buckets",
 			 sd->file, i);
@@ -104,14 +218,15 @@ static int add_series(struct side *sd, const struct json *x, size_t i)
 	a->cell.count += count;
 	a->cell.bytes += bytes;
 	a->cell.time_ns_sum += time_ns_sum;
-	for (size_t j = 0; j < b->n; j++) {
-		const struct json *pair = &b->items[j];
-		int ok = pair->type == JSON_ARRAY && pair->n == 2 &&
-			 pair->items[1].type == JSON_UINT &&
-			 (pair->items[0].type == JSON_UINT || pair->items[0].type == JSON_NULL);
-		uint64_t upper = ok && pair->items[0].type == JSON_UINT ? pair->items[0].u
-									: UINT64_MAX;
-		if (!ok || zcs_cell_add_bucket(&a->cell, upper, pair->items[1].u) != 0) {
+	for (size_t j = 0; j < json_array_size(b); j++) {
+		const json_t *pair = json_array_get(b, j), *up = json_array_get(pair, 0),
+			     *n = json_array_get(pair, 1);
+		int ok = json_array_size(pair) == 2 && json_is_integer(n) &&
+			 json_integer_value(n) >= 0 &&
+			 (json_is_null(up) || (json_is_integer(up) && json_integer_value(up) >= 0));
+		uint64_t upper = ok && json_is_integer(up) ? (uint64_t)json_integer_value(up)
+							   : UINT64_MAX;
+		if (!ok || zcs_cell_add_bucket(&a->cell, upper, (uint64_t)json_integer_value(n)) != 0) {
 			stat_err("%s: series %zu: bucket %zu is not [upper_ns, count] at a "
 				 "bucket bound",
 				 sd->file, i, j);
@@ -121,65 +236,161 @@ static int add_series(struct side *sd, const struct json *x, size_t i)
 	return 0;
 }
 
+/* What the members read so far say about the document; before the series
+ * (our documents put them first) and again at the end. */
+static int check_header(const struct side *sd, int at_end)
+{
+	const json_t *version = json_object_get(sd->doc, "version");
+	if (at_end && (!json_is_integer(version) || !json_is_string(json_object_get(sd->doc, "exe")))) {
+		stat_err("%s: not a zcshim-stat --json document", sd->file);
+		return -1;
+	}
+	/* versions 1 and 2 wrote the same series (1: by size): still comparable */
+	if (version && (!json_is_integer(version) || json_integer_value(version) < 1 ||
+			json_integer_value(version) > ZCS_LAYOUT_VERSION)) {
+		if (json_is_integer(version))
+			stat_err("%s: layout version %" JSON_INTEGER_FORMAT ", this zcshim-stat "
+				 "reads versions 1 to %u", sd->file, json_integer_value(version),
+				 ZCS_LAYOUT_VERSION);
+		else
+			stat_err("%s: not a zcshim-stat --json document", sd->file);
+		return -1;
+	}
+	const char *by = get_str(sd->doc, "by");
+	if (by && !strcmp(by, "socket")) {
+		stat_err("%s: a --by socket dump has no size classes to compare; dump with "
+			 "--by size or --by both", sd->file);
+		return -1;
+	}
+	return 0;
+}
+
+/* "series":[ ... ]: each element decoded, checked, added and freed. */
+static int walk_series(struct side *sd, struct walk *w)
+{
+	if (take(w, ']'))
+		return 0;
+	do {
+		json_t *x = value(w);
+		if (!x)
+			return -1;
+		int rc = add_series(sd, x, sd->nseries++);
+		json_decref(x);
+		if (rc != 0)
+			return -1;
+	} while (take(w, ','));
+	return take(w, ']') ? 0 : syntax(w, "',' or ']'");
+}
+
+static int walk_doc(struct side *sd, struct walk *w)
+{
+	int series_seen = 0;
+	if (!take(w, '{')) {
+		/* not an object: jansson says whether it is JSON at all */
+		json_t *v = value(w);
+		if (!v)
+			return -1;
+		json_decref(v);
+		stat_err("%s: not a zcshim-stat --json document", sd->file);
+		return -1;
+	}
+	if (!take(w, '}')) {
+		do {
+			size_t at = (skip_space(w), w->pos);
+			json_t *k = value(w);
+			if (!k)
+				return -1;
+			const char *key = json_string_value(k);
+			int rc = 0;
+			if (!key) {
+				w->pos = at;
+				rc = syntax(w, "an object key (a string)");
+			} else if (!take(w, ':')) {
+				rc = syntax(w, "':'");
+			} else if (!strcmp(key, "processes")) {
+				stat_err("%s: an --all document; --compare takes one process per "
+					 "file (zcshim-stat --json PID)", sd->file);
+				rc = -1;
+			} else if (json_object_get(sd->doc, key) ||
+				   (series_seen && !strcmp(key, "series"))) {
+				w->pos = at;
+				stat_err("%s: JSON: duplicate object key at byte %zu", sd->file, at);
+				rc = -1;
+			} else if (!strcmp(key, "series") && (skip_space(w), w->pos < w->len) &&
+				   w->text[w->pos] == '[') {
+				w->pos++;
+				series_seen = 1;
+				rc = check_header(sd, 0) != 0 ? -1 : walk_series(sd, w);
+			} else {
+				json_t *v = value(w);
+				rc = !v ? -1 : json_object_set_new(sd->doc, key, v) != 0 ? too_big(w) : 0;
+			}
+			json_decref(k);
+			if (rc != 0)
+				return -1;
+		} while (take(w, ','));
+		if (!take(w, '}'))
+			return syntax(w, "',' or '}'");
+	}
+	skip_space(w);
+	if (w->pos != w->len)
+		return syntax(w, "the end of the file");
+	if (check_header(sd, 1) != 0)
+		return -1;
+	if (!series_seen) {
+		stat_err("%s: not a zcshim-stat --json document", sd->file);
+		return -1;
+	}
+	return 0;
+}
+
 static int load_side(struct side *sd, const char *file)
 {
-	char *text, err[200];
+	char *text;
 	size_t len;
 	memset(sd, 0, sizeof *sd);
 	sd->file = file;
 	if (read_file(file, &text, &len) != 0)
 		return -1;
-	sd->doc = json_parse(text, len, err, sizeof err);
+	struct walk w = { file, text, len, 0 };
+	sd->doc = json_object();
+	int rc = sd->doc ? walk_doc(sd, &w) : (stat_err("out of memory"), -1);
 	free(text);
-	if (!sd->doc) {
-		stat_err("%s: %s", file, err);
-		return -1;
+	return rc;
+}
+
+/* A string of the document as the table shows names: a dump holds them in
+ * their text form, turned back into the app's bytes first so they are not
+ * escaped twice; a hostile file's control characters come out as \xNN. */
+static void shown(FILE *f, const char *s)
+{
+	char *bytes = strdup(s ? s : "?");
+	if (!bytes) {
+		fputs("?", f);
+		return;
 	}
-	uint64_t version;
-	const struct json *series = json_get(sd->doc, "series");
-	if (json_get(sd->doc, "processes")) {
-		stat_err("%s: an --all document; --compare takes one process per file "
-			 "(zcshim-stat --json PID)", file);
-		return -1;
-	}
-	if (!json_get_u64(sd->doc, "version", &version) || !series ||
-	    series->type != JSON_ARRAY || !json_get_str(sd->doc, "exe")) {
-		stat_err("%s: not a zcshim-stat --json document", file);
-		return -1;
-	}
-	/* version 1 wrote the same series, by size: still comparable */
-	if (version != ZCS_LAYOUT_VERSION && version != 1) {
-		stat_err("%s: layout version %" PRIu64 ", this zcshim-stat reads version %u", file,
-			 version, ZCS_LAYOUT_VERSION);
-		return -1;
-	}
-	const char *by = json_get_str(sd->doc, "by");
-	if (by && !strcmp(by, "socket")) {
-		stat_err("%s: a --by socket dump has no size classes to compare; dump with "
-			 "--by size or --by both", file);
-		return -1;
-	}
-	for (size_t i = 0; i < series->n; i++)
-		if (add_series(sd, &series->items[i], i) != 0)
-			return -1;
-	return 0;
+	bytes[esc_decode(bytes, strlen(bytes))] = '\0';
+	esc_table(f, bytes);
+	free(bytes);
 }
 
 static void describe(FILE *f, const char *tag, const struct side *sd)
 {
 	uint64_t pid = 0, messages = 0, thr = 0;
-	json_get_u64(sd->doc, "pid", &pid);
-	json_get_u64(sd->doc, "messages", &messages);
-	const struct json *t = json_get(sd->doc, "threshold");
+	get_u64(sd->doc, "pid", &pid);
+	get_u64(sd->doc, "messages", &messages);
 	char thr_s[24] = "?";
-	if (t && t->type == JSON_NULL)
+	if (json_is_null(json_object_get(sd->doc, "threshold")))
 		snprintf(thr_s, sizeof thr_s, "max");
-	else if (json_get_u64(sd->doc, "threshold", &thr))
+	else if (get_u64(sd->doc, "threshold", &thr))
 		zcs_format_size(thr, thr_s, sizeof thr_s);
-	const char *mode = json_get_str(sd->doc, "mode");
-	fprintf(f, "%s: pid %" PRIu64 " (%s), mode %s, threshold %s, %" PRIu64 " messages  [%s]\n",
-		tag, pid, json_get_str(sd->doc, "exe"), mode ? mode : "?", thr_s, messages,
-		sd->file);
+	fprintf(f, "%s: pid %" PRIu64 " (", tag, pid);
+	shown(f, get_str(sd->doc, "exe"));
+	fputs("), mode ", f);
+	shown(f, get_str(sd->doc, "mode"));
+	fprintf(f, ", threshold %s, %" PRIu64 " messages  [", thr_s, messages);
+	esc_table(f, sd->file);
+	fputs("]\n", f);
 }
 
 static const char *paths(unsigned mask, char *buf, size_t len)
@@ -216,6 +427,7 @@ static void side_cols(FILE *f, const struct agg *a)
 
 int compare_run(FILE *f, const char *a_file, const char *b_file)
 {
+	json_set_alloc_funcs(heap_alloc, heap_free);
 	struct side *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
 	int rc = 1;
 	if (!a || !b) {
@@ -251,9 +463,9 @@ int compare_run(FILE *f, const char *a_file, const char *b_file)
 	rc = 0;
 out:
 	if (a)
-		json_free(a->doc);
+		json_decref(a->doc);
 	if (b)
-		json_free(b->doc);
+		json_decref(b->doc);
 	free(a);
 	free(b);
 	return rc;
