@@ -72,7 +72,8 @@ static void terminate(char *str, size_t len)
  * below ZCS_NCELLS that no other key uses, table sockets' from the pool; a
  * known state per row. Slot 0's entries are fixed by the layout and row 0
  * is never written, so both are set here rather than believed. */
-static int check_shared(struct zcs_shared *sh, char *err, size_t err_len)
+static int check_shared(struct zcs_shared *sh, uint8_t *slot_cells, char *err,
+			size_t err_len)
 {
 	unsigned char taken[ZCS_NCELLS] = { 0 };
 	memset(&sh->sockets[0], 0, sizeof sh->sockets[0]);
@@ -89,10 +90,12 @@ static int check_shared(struct zcs_shared *sh, char *err, size_t err_len)
 		 * the latest (zcs_endpoint_next) */
 		terminate(row->endpoints, sizeof row->endpoints);
 		const uint16_t *idx = &sh->cell_index[slot][0][0][0];
+		slot_cells[slot] = 0;
 		for (size_t i = 0; i < (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES; i++) {
 			unsigned c = idx[i];
 			if (!c)
 				continue;
+			slot_cells[slot] = 1;
 			if (c <= ZCS_NOTHER_CELLS || c >= ZCS_NCELLS || taken[c])
 				return ERR("corrupt: socket %u's cell index holds %u (%s)", slot, c,
 					   c >= ZCS_NCELLS ? "beyond the cells"
@@ -129,6 +132,7 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 		memset(&out->hdr, 0, sizeof out->hdr);
 		memset(&out->shared, 0, sizeof out->shared);
 		memset(&out->sum, 0, sizeof out->sum);
+		memset(out->slot_cells, 0, sizeof out->slot_cells);
 		out->hdr.layout_version = ZCS_LAYOUT_VERSION;
 		out->live = ZCS_LIVE_STARTING;
 		return 0;
@@ -168,7 +172,8 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 			   h.pid, h.sample_every);
 	terminate(h.exe, sizeof h.exe);
 	memcpy(&out->shared, (const unsigned char *)buf + h.shared_offset, sizeof out->shared);
-	if (check_shared(&out->shared, err, err_len) != 0)
+	out->slot_cells[0] = 1;
+	if (check_shared(&out->shared, out->slot_cells, err, err_len) != 0)
 		return -1;
 
 	out->hdr = h;
@@ -432,7 +437,7 @@ static uint64_t merge(const struct zcs_snapshot *s, unsigned slot_lo, unsigned s
 {
 	memset(out, 0, sizeof *out);
 	for (unsigned slot = slot_lo; slot < slot_hi; slot++)
-		for (unsigned k = k_lo; k < k_hi; k++) {
+		for (unsigned k = k_lo; slot < ZCS_NSLOTS && s->slot_cells[slot] && k < k_hi; k++) {
 			const struct zcs_cell *c = zcs_cell_at(s, slot, op, path, k);
 			if (c && c->count)
 				zcs_cell_add(out, c);
@@ -460,6 +465,12 @@ int zcs_series_next_by(const struct zcs_snapshot *s, unsigned by, size_t *it,
 		unsigned op = (unsigned)(i / nsizes / ZCS_NPATHS % ZCS_NOPS);
 		unsigned slot = zcs_slot_at((unsigned)(i / nsizes / ZCS_NPATHS / ZCS_NOPS));
 		const struct zcs_cell *c;
+		if (by != ZCS_BY_SIZE && !s->slot_cells[slot]) {
+			/* no cell in this slot: on to the next one's first key */
+			const size_t per_slot = ZCS_NOPS * ZCS_NPATHS * nsizes;
+			*it = (i / per_slot + 1) * per_slot - 1;
+			continue;
+		}
 		if (by == ZCS_BY_BOTH) {
 			c = zcs_cell_at(s, slot, op, p, k);
 		} else if (by == ZCS_BY_SOCKET) {
@@ -498,7 +509,7 @@ int zcs_slot_used(const struct zcs_snapshot *s, unsigned slot)
 		if (f[i])
 			return 1;
 	const uint16_t *idx = &s->shared.cell_index[slot][0][0][0];
-	for (size_t i = 0; i < (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES; i++)
+	for (size_t i = 0; s->slot_cells[slot] && i < (size_t)ZCS_NOPS * ZCS_NPATHS * ZCS_NSIZES; i++)
 		if (idx[i] && s->sum.cell[idx[i]].count)
 			return 1;
 	return 0;
@@ -580,6 +591,7 @@ void zcs_snapshot_sub(struct zcs_snapshot *out, const struct zcs_snapshot *a,
 		out->hdr = a->hdr;
 		out->live = a->live;
 		out->shared = a->shared;
+		memcpy(out->slot_cells, a->slot_cells, sizeof out->slot_cells);
 	}
 	/* in shared, only these two count up; the rest are gauges and tables */
 	struct zcs_shared *o = &out->shared;

@@ -35,6 +35,8 @@ struct zcs_snapshot {
 	                           ZCS_NCELLS used by one key only (or 0), slot 0's are
 	                           zcs_other_cell(), row 0 is zero, rows' flags known */
 	struct zcs_shard sum;   /* all shards added up; zero unless calls_seen */
+	uint8_t slot_cells[ZCS_NSLOTS]; /* 1: the slot has a cell in the index (slot 0
+	                                   always); the series walks skip the rest */
 };
 
 /* A segment's identity, from its name alone. */
