@@ -80,7 +80,7 @@ $(B)/zcdemo: examples/zcdemo.c | $(B)
 $(B)/zcsockets: examples/zcsockets.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
-UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c \
+UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_utf8.c tests/test_layout.c tests/test_reader.c \
             tests/test_fuzz_replay.c tests/fuzz/target.c
 $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h | $(B)
 	$(CC) $(BASE) $(TOOLS_INC) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
@@ -91,7 +91,7 @@ $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
 
 # zcshim-stat's formats and commands, run as a user runs them; links the
 # tool's own files (less main) for the parser and the --recommend model.
-STATT_SRC := tests/test_stat_formats.c tests/test_output.c tests/test_recommend.c \
+STATT_SRC := tests/test_stat_formats.c tests/test_output.c tests/test_text.c tests/test_compare.c tests/test_recommend.c \
              tests/test_watch.c tests/test_tools.c tests/test_sockets.c tests/segimg.c \
              tests/spawn.c
 $(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)
