@@ -159,15 +159,16 @@ build-fuzz/fuzz_segread: tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SR
 	clang $(BASE) $(TOOLS_INC) -Itests -O1 -g -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SRC)
 
-# The seeds are headers of the current layout: regenerate them when it changes.
+# The seeds are headers of the current layout, the dictionary its bounds:
+# regenerate both when it changes.
 fuzz-seeds: | $(B)
 	$(CC) $(BASE) $(CFLAGS) -o $(B)/mkseeds tests/fuzz/mkseeds.c
 	rm -f tests/fuzz/seeds/*
-	./$(B)/mkseeds tests/fuzz/seeds
+	./$(B)/mkseeds tests/fuzz/seeds tests/fuzz/segread.dict
 
 fuzz: build-fuzz/fuzz_segread
 	./build-fuzz/fuzz_segread -runs=$(FUZZ_RUNS) -max_len=1024 -print_final_stats=1 \
-	  -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/seeds
+	  -dict=tests/fuzz/segread.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/seeds
 
 # The load tests at full size: 8 threads x 1,000,000 messages each.
 stress: all

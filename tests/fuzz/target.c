@@ -7,9 +7,12 @@
  * (short and truncated files), and also laid over the header of an
  * otherwise valid segment image, with its last byte choosing how much of
  * the image the reader "got" (a file truncated while read). What lies
- * between the header and the last byte goes over table sockets' cell index
- * entries and rows too, where a wrong number would send the reader
- * out of bounds.
+ * between the header and the last byte goes over socket 1's row and its
+ * cell index entries, where a wrong number would send the reader out of
+ * bounds: its first byte says how many of the rest are the row's (up to
+ * the row's size), the others are index entries. Kept apart, each can be
+ * valid while the other is mutated: over the same bytes, a row's state and
+ * flags had to be 0 exactly where index entries were wanted.
  */
 #include "target.h"
 
@@ -52,13 +55,16 @@ int zcs_fuzz_one(const uint8_t *data, size_t size)
 	struct zcs_shared *sh = (struct zcs_shared *)(image + ZCS_SHARED_OFFSET);
 	memset(sh->cell_index[1], 0, sizeof sh->cell_index[1]);
 	memset(&sh->sockets[1], 0, sizeof sh->sockets[1]);
-	if (size > sizeof template_header + 1) {
-		size_t extra = size - sizeof template_header - 1;
-		const uint8_t *from = data + sizeof template_header;
-		memcpy(sh->cell_index[1], from,
+	if (size > sizeof template_header + 2) {
+		size_t extra = size - sizeof template_header - 2;
+		const uint8_t *from = data + sizeof template_header + 1;
+		size_t row = data[sizeof template_header];
+		row = row < extra ? row : extra;
+		row = row < sizeof sh->sockets[1] ? row : sizeof sh->sockets[1];
+		memcpy(&sh->sockets[1], from, row);
+		extra -= row;
+		memcpy(sh->cell_index[1], from + row,
 		       extra < sizeof sh->cell_index[1] ? extra : sizeof sh->cell_index[1]);
-		memcpy(&sh->sockets[1], from,
-		       extra < sizeof sh->sockets[1] ? extra : sizeof sh->sockets[1]);
 	}
 	size_t len = ZCS_SEGMENT_BYTES;
 	if (size > sizeof template_header) {
