@@ -8,6 +8,7 @@ CFLAGS   ?= -O2 -g
 ZMQ_CFLAGS := $(shell pkg-config --cflags libzmq 2>/dev/null)
 ZMQ_LIBS   := $(shell pkg-config --libs libzmq 2>/dev/null || echo -lzmq)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+JSON_LIBS  := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 BASE     := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 B        := build
@@ -16,14 +17,18 @@ SHIM_SRC := shim/interpose.c shim/recv.c shim/resolve.c shim/hold.c shim/pairs.c
             shim/segment.c shim/ledger.c shim/creds.c shim/sockets.c shim/config.c \
             shim/clock.c shim/zmqmsg.c shim/warn.c
 SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
-READ_SRC := tools/segread.c shim/config.c
-# zcshim-stat: the command, then one file per output format or feature.
-STAT_LIB := tools/fmt.c tools/load.c tools/baseline.c tools/outfile.c tools/json.c \
-            tools/out_table.c tools/out_json.c tools/out_csv.c tools/out_prom.c \
-            tools/watch.c tools/recommend.c tools/compare.c tools/clean.c $(READ_SRC)
-STAT_SRC := tools/zcshim-stat.c $(STAT_LIB)
-RUN_SRC  := tools/zcshim-run.c $(READ_SRC)
-HDRS     := $(wildcard shim/*.h tools/*.h)
+# tools/: one room per part. reader/ is the segment reader library, shared
+# by both commands, the tests and the fuzzer; zcshim-stat/ is main.c (the
+# command line), one file per command (watch, recommend, compare, ...) and
+# its helpers, and format/ one file per output format. Every .c there is
+# built in, so a new command or format is a new file (and a line in main.c).
+TOOLS_INC := -Itools/reader -Itools/zcshim-stat
+READ_SRC := tools/reader/segread.c shim/config.c
+STAT_LIB := $(sort $(filter-out tools/zcshim-stat/main.c,$(wildcard tools/zcshim-stat/*.c)) \
+            $(wildcard tools/zcshim-stat/format/*.c)) $(READ_SRC)
+STAT_SRC := tools/zcshim-stat/main.c $(STAT_LIB)
+RUN_SRC  := tools/zcshim-run/main.c $(READ_SRC)
+HDRS     := $(wildcard shim/*.h tools/*/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
@@ -47,13 +52,13 @@ $(B)/libzcshim.so: $(SHIM_SRC) $(HDRS) shim/zcshim.map | $(B)
 	  -Wl,-soname,libzcshim.so $(LDFLAGS) -o $@ $(SHIM_SRC) -ldl -lpthread
 
 $(B)/zcshim-stat: $(STAT_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) -lm
+	$(CC) $(BASE) $(TOOLS_INC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(STAT_SRC) $(JSON_LIBS) -lm
 
 # zcshim-run looks for the library beside itself, then in LIBDIR relative to
 # itself (../lib/<multiarch> for bin/ in the package, ../lib for make
 # install), then in LIBDIR: an unpacked or relocated tree finds its own.
 $(B)/zcshim-run: $(RUN_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) '-DZCS_LIBDIR="$(LIBDIR)"' '-DZCS_LIBDIR_REL="$(patsubst $(PREFIX)/%,%,$(LIBDIR))"' \
+	$(CC) $(BASE) $(TOOLS_INC) '-DZCS_LIBDIR="$(LIBDIR)"' '-DZCS_LIBDIR_REL="$(patsubst $(PREFIX)/%,%,$(LIBDIR))"' \
 	  $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(RUN_SRC)
 
 $(B)/zcapp: tests/apps/zcapp.c | $(B)
@@ -90,23 +95,23 @@ $(B)/zcdemo: examples/zcdemo.c | $(B)
 $(B)/zcsockets: examples/zcsockets.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
-UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c tests/segimg.c \
-            tests/test_fuzz_replay.c tests/fuzz/target.c
+UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_utf8.c tests/test_layout.c tests/test_reader.c \
+            tests/segimg.c tests/test_fuzz_replay.c tests/fuzz/target.c
 $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h tests/segimg.h | $(B)
-	$(CC) $(BASE) -Itools -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
+	$(CC) $(BASE) $(TOOLS_INC) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 INTEG_SRC := tests/test_integration.c tests/test_hotpath.c tests/spawn.c
 $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
+	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 # zcshim-stat's formats and commands, run as a user runs them; links the
 # tool's own files (less main) for the parser and the --recommend model.
-STATT_SRC := tests/test_json.c tests/test_stat_formats.c tests/test_recommend.c \
+STATT_SRC := tests/test_stat_formats.c tests/test_output.c tests/test_text.c tests/test_compare.c tests/test_recommend.c \
              tests/test_watch.c tests/test_tools.c tests/test_sockets.c tests/segimg.c \
              tests/spawn.c
 $(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)
-	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(STATT_SRC) $(STAT_LIB) \
-	  $(CRIT_LIBS) -lutil -lm
+	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(STATT_SRC) $(STAT_LIB) \
+	  $(CRIT_LIBS) $(JSON_LIBS) -lutil -lm
 
 # Debian packages, installed only when missing (apt-get needs root or sudo).
 deps:
@@ -168,18 +173,19 @@ valgrind: all
 FUZZ_RUNS ?= 1000000
 build-fuzz/fuzz_segread: tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SRC) $(HDRS)
 	mkdir -p build-fuzz/corpus
-	clang $(BASE) -Itools -Itests -O1 -g -fsanitize=fuzzer,address,undefined \
+	clang $(BASE) $(TOOLS_INC) -Itests -O1 -g -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_segread.c tests/fuzz/target.c $(READ_SRC)
 
-# The seeds are headers of the current layout: regenerate them when it changes.
+# The seeds are headers of the current layout, the dictionary its bounds:
+# regenerate both when it changes.
 fuzz-seeds: | $(B)
 	$(CC) $(BASE) $(CFLAGS) -o $(B)/mkseeds tests/fuzz/mkseeds.c
 	rm -f tests/fuzz/seeds/*
-	./$(B)/mkseeds tests/fuzz/seeds
+	./$(B)/mkseeds tests/fuzz/seeds tests/fuzz/segread.dict
 
 fuzz: build-fuzz/fuzz_segread
 	./build-fuzz/fuzz_segread -runs=$(FUZZ_RUNS) -max_len=1024 -print_final_stats=1 \
-	  -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/seeds
+	  -dict=tests/fuzz/segread.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/fuzz/seeds
 
 # The load tests at full size: 8 threads x 1,000,000 messages each.
 stress: all
@@ -191,8 +197,8 @@ check-clang: | $(B)
 	@if command -v clang >/dev/null; then \
 	  clang $(BASE) $(ZMQ_CFLAGS) -O2 -fPIC -shared -fvisibility=hidden \
 	    -Wl,--version-script=shim/zcshim.map -o $(B)/libzcshim-clang.so $(SHIM_SRC) -ldl -lpthread && \
-	  clang $(BASE) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) -lm && \
-	  clang $(BASE) -O2 -o $(B)/zcshim-run-clang $(RUN_SRC) && echo "clang build: clean"; \
+	  clang $(BASE) $(TOOLS_INC) -O2 -o $(B)/zcshim-stat-clang $(STAT_SRC) $(JSON_LIBS) -lm && \
+	  clang $(BASE) $(TOOLS_INC) -O2 -o $(B)/zcshim-run-clang $(RUN_SRC) && echo "clang build: clean"; \
 	else echo "clang not installed: skipping the clang build"; fi
 
 # After installing into a directory ld.so searches (/usr/local/lib is in

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "zcshim_segment.h"
 
 int zcs_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -86,16 +87,23 @@ void zcs_format_size(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%llu", (unsigned long long)bytes);
 }
 
-/* Append "NAME='value' is not WHAT; using DEFAULT" to the warning line. */
+/* Append "NAME='value' is not WHAT; using DEFAULT" to the warning line,
+ * whole or not at all. The value is the user's bytes: its first 40 are
+ * shown, cut on a character boundary, with control bytes and invalid UTF-8
+ * as \xNN, so a newline or an escape sequence in it can neither start a
+ * second line nor reach the terminal. */
 static void complain(char *warn, size_t warn_len, const char *name,
 		     const char *value, const char *what, const char *dflt)
 {
+	char shown[4 * 40 + 1] = "", line[320];
+	size_t len = strlen(value), keep = zcs_utf8_cut(value, len, 40);
+	zcs_escape_line(shown, sizeof shown, value, keep, 0);
+	int n = snprintf(line, sizeof line, "%s='%s%s' is not %s; using %s", name, shown,
+			 keep < len ? "..." : "", what, dflt);
 	size_t used = strlen(warn);
-	if (used + 1 >= warn_len)
+	if (n < 0 || used + (used ? 2 : 0) + (size_t)n >= warn_len)
 		return;
-	snprintf(warn + used, warn_len - used, "%s%s='%.40s%s' is not %s; using %s",
-		 used ? "; " : "", name, value, strlen(value) > 40 ? "..." : "",
-		 what, dflt);
+	snprintf(warn + used, warn_len - used, "%s%s", used ? "; " : "", line);
 }
 
 /* The mode rule (issue 15): a shim loaded only to look must not change what

@@ -175,10 +175,14 @@ void zcs_ledger_finish(const struct zcs_ident *id, int has_calls, int removed)
 	for (uint32_t i = 0; i < l.n; i++) {
 		if (!same(&l.e[i], id))
 			continue;
-		if (removed)
-			drop(&l, i);
-		else
-			l.e[i].flags |= E_FINISHED | (has_calls ? E_CALLS : 0);
+		/* newest is what finished last: a long run that just ended
+		 * must not be the first to go because it started early */
+		struct entry e = l.e[i];
+		drop(&l, i);
+		if (!removed) {
+			e.flags |= E_FINISHED | (has_calls ? E_CALLS : 0);
+			l.e[l.n++] = e;
+		}
 		break;
 	}
 	prune(&l);

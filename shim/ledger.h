@@ -5,7 +5,8 @@
  * after a short run; a machine running many short ZeroMQ processes would
  * fill /dev/shm (Docker gives it 64 MiB) and starve its neighbours. So each
  * user has a ledger, one 4 KiB file in /dev/shm listing the segments that
- * user's processes made, newest last. A process adds itself when it makes
+ * user's processes made, in the order they were made or, once finished,
+ * the order they finished: newest last. A process adds itself when it makes
  * its segment and marks itself finished at exit; each time, under the
  * ledger's lock, finished segments beyond the newest ZCS_KEEP_FINISHED (of
  * those with calls, and as many again of those without) are removed. The

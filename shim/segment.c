@@ -542,13 +542,14 @@ static struct zcs_counts *claim(int call)
 		for (unsigned s = 1; s < ZCS_NSHARDS && seg.key_ok && !shard_released &&
 				     seg.state == 1 && got < 0;
 		     s++) {
-			if (seg.shard_taken[s] || (!zcs_shard_area[s] && seg.full))
+			if (__atomic_load_n(&seg.shard_taken[s], __ATOMIC_ACQUIRE) ||
+			    (!zcs_shard_area[s] && seg.full))
 				continue;
 			if (map_shard(s) != 0) {
 				grow_failed("a thread's shard", errno);
 				break;
 			}
-			seg.shard_taken[s] = 1;
+			__atomic_store_n(&seg.shard_taken[s], 1, __ATOMIC_RELAXED);
 			got = (int)s;
 		}
 		if (got > 0) {

@@ -3,7 +3,9 @@
  *
  * The host owns stderr. A shim that chattered would be noticed for the wrong
  * reasons, so everything that goes wrong is folded into a single line, the
- * first one; the rest is visible to zcshim-stat or not at all.
+ * first one; the rest is visible to zcshim-stat or not at all. The line is
+ * escaped here (utf8.h), so whatever went into it, it stays one line of
+ * valid UTF-8 with no control bytes.
  */
 #include "warn.h"
 
@@ -11,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "utf8.h"
 
 static int warned;
 static struct stat stderr_at_start; /* st_ino 0: fd 2 was not open */
@@ -46,15 +50,11 @@ void zcs_warn_once(const char *line)
 		errno = saved;
 		return;
 	}
-	char buf[512];
-	size_t n = 0, len = strlen(line);
-	static const char prefix[] = "zcshim: ";
-	memcpy(buf, prefix, sizeof prefix - 1);
-	n = sizeof prefix - 1;
-	if (len > sizeof buf - n - 1)
-		len = sizeof buf - n - 1;
-	memcpy(buf + n, line, len);
-	n += len;
+	/* one line, whatever the caller's text holds: a newline or escape
+	 * sequence from a setting or a path is shown as \xNN */
+	char buf[512] = "zcshim: ";
+	zcs_escape_line(buf, sizeof buf - 1, line, strlen(line), 0);
+	size_t n = strlen(buf);
 	buf[n++] = '\n';
 	ssize_t w = write(STDERR_FILENO, buf, n);
 	(void)w;

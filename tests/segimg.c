@@ -87,7 +87,7 @@ static struct zcs_hist *hist(unsigned char *img, unsigned n)
 	       n % ZCS_HIST_CHUNK_CELLS;
 }
 
-void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoints,
+void seg_socket(unsigned char *img, unsigned slot, int type, const char *const endpoints[],
 		unsigned state)
 {
 	struct zcs_shared *sh = seg_shared(img);
@@ -99,18 +99,16 @@ void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoin
 	row->type = type;
 	row->opened_unix_ns = seg_hdr(img)->start_unix_ns + slot * 1000000000ull;
 	row->closed_unix_ns = state == ZCS_SOCK_CLOSED ? row->opened_unix_ns + 500000000ull : 0;
-	/* space-separated here, bound ones first; entries in the row */
+	/* the writer's list: 'b' (bound) or 'c' (connected), the endpoint and
+	 * its NUL, then an empty entry; the first bound, the rest connected */
+	size_t at = 0;
 	memset(row->endpoints, 0, sizeof row->endpoints);
-	char eps[ZCS_ENDPOINTS_MAX];
-	snprintf(eps, sizeof eps, "%s", endpoints);
-	size_t used = 0;
-	for (char *save = NULL, *ep = strtok_r(eps, " ", &save); ep;
-	     ep = strtok_r(NULL, " ", &save)) {
-		size_t len = strlen(ep);
-		cr_assert_lt(used + len + 3, sizeof row->endpoints);
-		row->endpoints[used] = used ? 'c' : 'b';
-		memcpy(row->endpoints + used + 1, ep, len + 1);
-		used += len + 2;
+	for (size_t i = 0; endpoints[i]; i++) {
+		size_t len = strlen(endpoints[i]);
+		cr_assert(len && at + len + 3 <= sizeof row->endpoints, "endpoints do not fit");
+		row->endpoints[at] = i ? 'c' : 'b';
+		memcpy(row->endpoints + at + 1, endpoints[i], len);
+		at += len + 2;
 	}
 }
 

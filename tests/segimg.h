@@ -31,10 +31,11 @@ void seg_put_on(unsigned char *img, unsigned slot, unsigned op, unsigned path,
 		uint64_t bytes, uint64_t count, uint64_t ns);
 /* count calls of op on slot that failed with errno kind err_kind (enum zcs_err). */
 void seg_fail_on(unsigned char *img, unsigned slot, unsigned op, unsigned err_kind, uint64_t count);
-/* Fill socket slot's row: zmq type number, endpoints (space-separated; the
+/* Fill socket slot's row: zmq type number, endpoints (NULL-terminated; the
  * first bound, the rest connected), state, times. */
-void seg_socket(unsigned char *img, unsigned slot, int type, const char *endpoints,
+void seg_socket(unsigned char *img, unsigned slot, int type, const char *const endpoints[],
 		unsigned state);
+#define EPS(...) ((const char *const[]){ __VA_ARGS__, NULL })
 /* Same, timings spread evenly over ns +- 10 %, so that a mean taken from
  * the buckets lands within a few percent of ns (one bucket is 25 % wide). */
 void seg_put_spread(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,

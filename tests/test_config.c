@@ -131,7 +131,7 @@ Test(config, a_huge_value_is_cut_not_overflowed)
 	big[sizeof big - 1] = '\0';
 	const char *env[] = { "ZCSHIM_THRESHOLD", big, NULL };
 	struct zcs_config c;
-	char warn[128];
+	char warn[256];
 	fake_env = env;
 	zcs_config_load(&c, fake_get, warn, sizeof warn);
 	cr_assert_eq(c.threshold_bytes, 65536);

@@ -117,7 +117,8 @@ Test(hotpath, adaptive_sampling_times_a_slow_socket_fully_and_a_busy_one_within_
 	cr_assert_eq(busy.count, (uint64_t)fast, "counts stay exact");
 	uint64_t timed = zcs_cell_timed(&busy);
 	cr_assert_gt(timed, 100, "the busy socket is sampled, not forgotten");
-	cr_assert_lt(timed * 20, busy.count, "at most 1 in 20 of %lld timed: %llu",
+	/* how many depends on how long a call takes (sanitizers: longer) */
+	cr_assert_lt(timed * 5, busy.count, "at most 1 in 5 of %lld timed: %llu",
 		     (long long)busy.count, (unsigned long long)timed);
 	/* timing one call costs ~40 ns here: what the timed calls cost stays
 	 * near 1 % of the thread's time (2 % allowed for a loaded machine) */

@@ -847,9 +847,11 @@ static unsigned slot_of(int type, const char *endpoint)
 {
 	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
 		const struct zcs_socket *row = &snap->shared.sockets[slot];
-		if (row->state != ZCS_SOCK_FREE && row->type == type &&
-		    strstr(row->endpoints, endpoint))
-			return slot;
+		size_t at = 0;
+		for (const char *ep; row->state != ZCS_SOCK_FREE && row->type == type &&
+				     (ep = zcs_endpoint_next(row, &at, NULL));)
+			if (strcmp(ep, endpoint) == 0)
+				return slot;
 	}
 	cr_assert_fail("no %s socket at %s", zcs_socket_type_name(type), endpoint);
 	return 0;
@@ -1078,7 +1080,7 @@ Test(stat, dumps_json)
 	app_segment(pid, sizeof pid);
 	cr_assert_eq(stat_run("--json", pid, NULL), 0, "%s", proc.err);
 	char want[64];
-	snprintf(want, sizeof want, "{\"version\":3,\"pid\":%s,", pid);
+	snprintf(want, sizeof want, "{\"version\":%u,\"pid\":%s,", ZCS_LAYOUT_VERSION, pid);
 	cr_assert_eq(strncmp(proc.out, want, strlen(want)), 0, "%s", proc.out);
 	cr_assert_not_null(strstr(proc.out, "\"exe\":\"zcapp\""));
 	cr_assert_not_null(strstr(proc.out, "\"state\":\"exited\""));

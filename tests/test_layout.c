@@ -54,6 +54,8 @@ Test(layout, version_3_shared_part)
 	cr_assert_eq(sizeof(struct zcs_socket), 256);
 	cr_assert_eq(offsetof(struct zcs_socket, type), 8);
 	cr_assert_eq(offsetof(struct zcs_socket, flags), 12);
+	cr_assert_eq(ZCS_SOCK_F_CUT, 1);
+	cr_assert_eq(ZCS_ENDPOINTS_MAX, 224);
 	cr_assert_eq(offsetof(struct zcs_socket, opened_unix_ns), 16);
 	cr_assert_eq(offsetof(struct zcs_socket, endpoints), 32);
 	cr_assert_eq(offsetof(struct zcs_shared, index), 16776);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "jsonq.h"
 #include "segimg.h"
 #include "spawn.h"
 
@@ -36,9 +36,9 @@ TestSuite(sockets, .init = setup, .fini = teardown, .timeout = 60);
 static void three_sockets(void)
 {
 	unsigned char *img = seg_new(301, ZCS_STATE_EXITED, "sockapp");
-	seg_socket(img, 1, 8, "tcp://127.0.0.1:5555", ZCS_SOCK_OPEN);
-	seg_socket(img, 2, 1, "ipc:///tmp/a inproc://b\"q", ZCS_SOCK_CLOSED);
-	seg_socket(img, 3, 7, "tcp://*:5556", ZCS_SOCK_OPEN);
+	seg_socket(img, 1, 8, EPS("tcp://127.0.0.1:5555"), ZCS_SOCK_OPEN);
+	seg_socket(img, 2, 1, EPS("ipc:///tmp/a", "inproc://b\"q"), ZCS_SOCK_CLOSED);
+	seg_socket(img, 3, 7, EPS("tcp://*:5556"), ZCS_SOCK_OPEN);
 	seg_put_on(img, 1, ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY, 1 << 20, 200, 600);
 	seg_put_on(img, 1, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 100, 1000, 300);
 	seg_put_on(img, 1, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 200, 10, 300);
@@ -99,7 +99,7 @@ Test(sockets, by_socket_heads_each_sockets_rows_and_sums_sizes)
 	/* [64,128) and [128,256) converted, one row */
 	has("\n  msg_send   converted        1010        102000 ");
 	has("\n  msg_send   zerocopy          200     209715200 ");
-	has("\nsocket 2 PUB ipc:///tmp/a inproc://b\"q (closed)\n");
+	has("\nsocket 2 PUB ipc:///tmp/a inproc://b\\x22q (closed)\n");
 	has("\n  send       copy               50          5000 ");
 	has("\nother (sockets beyond the table of 64: 2; calls on no socket)\n");
 	has("\n  init_data  zerocopy         1210 ");
@@ -122,7 +122,7 @@ Test(sockets, by_both_keeps_size_classes_within_each_socket)
 Test(sockets, other_is_left_out_when_it_is_empty)
 {
 	unsigned char *img = seg_new(301, ZCS_STATE_EXITED, "sockapp");
-	seg_socket(img, 1, 8, "tcp://127.0.0.1:5555", ZCS_SOCK_OPEN);
+	seg_socket(img, 1, 8, EPS("tcp://127.0.0.1:5555"), ZCS_SOCK_OPEN);
 	seg_put_on(img, 1, ZCS_OP_SEND, ZCS_PATH_COPY, 10, 5, 100);
 	seg_write(img, seg);
 	free(img);
@@ -159,96 +159,96 @@ Test(sockets, bad_by_is_a_usage_error)
 
 /* ---------------------------------------------------------------- JSON */
 
-static struct json *json_of(const char *by)
+static json_t *json_of(const char *by)
 {
 	const char *argv[] = { "zcshim-stat", "--json", "--by", by, seg, NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
-	char err[256];
-	struct json *doc = json_parse(proc.out, strlen(proc.out), err, sizeof err);
-	cr_assert_not_null(doc, "%s\n%s", err, proc.out);
-	return doc;
+	return jq_parse(proc.out);
 }
 
-static uint64_t u64(const struct json *v, const char *key)
+static uint64_t u64(const json_t *v, const char *key)
 {
 	uint64_t n = UINT64_MAX;
-	cr_assert(json_get_u64(v, key, &n), "no %s", key);
+	cr_assert(jq_u64(v, key, &n), "no %s", key);
 	return n;
 }
 
 Test(sockets, json_has_sockets_inflight_and_socket_objects_on_series)
 {
 	three_sockets();
-	struct json *doc = json_of("both");
-	cr_assert_eq(json_get(doc, "calls_seen")->boolean, 1);
-	cr_assert_str_eq(json_get_str(doc, "by"), "both");
+	json_t *doc = json_of("both");
+	cr_assert(json_is_true(json_object_get(doc, "calls_seen")));
+	cr_assert_str_eq(jq_str(doc, "by"), "both");
 	cr_assert_eq(u64(doc, "sockets_seen"), 66);
 	cr_assert_eq(u64(doc, "cells_short"), 4);
 	cr_assert_eq(u64(doc, "hold_untracked"), 2, "the old key is kept");
-	const struct json *in = json_get(doc, "inflight");
+	const json_t *in = json_object_get(doc, "inflight");
 	cr_assert_eq(u64(in, "buffers"), 3);
 	cr_assert_eq(u64(in, "bytes"), 3145728);
 	cr_assert_eq(u64(in, "peak_buffers"), 17);
 	cr_assert_eq(u64(in, "peak_buffers_unix_ns"), 1700000001500000000ull);
 	cr_assert_eq(u64(in, "peak_bytes_unix_ns"), 1700000002250000000ull);
 	cr_assert_eq(u64(in, "untracked"), 2);
-	cr_assert_eq(u64(json_get(doc, "failed"), "msg_send"), 13);
+	cr_assert_eq(u64(json_object_get(doc, "failed"), "msg_send"), 13);
 
 	/* sockets 1, 2, 3 (table rows in use), then other */
-	const struct json *ss = json_get(doc, "sockets");
-	cr_assert(ss && ss->type == JSON_ARRAY && ss->n == 4, "%s", proc.out);
-	const struct json *push = &ss->items[0], *pub = &ss->items[1], *other = &ss->items[3];
+	const json_t *ss = json_object_get(doc, "sockets");
+	cr_assert(json_is_array(ss) && json_array_size(ss) == 4, "%s", proc.out);
+	const json_t *push = json_array_get(ss, 0), *pub = json_array_get(ss, 1),
+		     *other = json_array_get(ss, 3);
 	cr_assert_eq(u64(push, "id"), 1);
-	cr_assert_str_eq(json_get_str(push, "type"), "PUSH");
-	cr_assert_str_eq(json_get_str(push, "state"), "open");
+	cr_assert_str_eq(jq_str(push, "type"), "PUSH");
+	cr_assert_str_eq(jq_str(push, "state"), "open");
 	cr_assert_eq(u64(push, "opened_unix_ns"), 1700000001000000000ull);
 	cr_assert_eq(u64(push, "closed_unix_ns"), 0);
-	const struct json *f = json_get(json_get(push, "failed"), "msg_send");
+	const json_t *f = json_object_get(json_object_get(push, "failed"), "msg_send");
 	cr_assert_eq(u64(f, "EAGAIN"), 12);
 	cr_assert_eq(u64(f, "ETERM"), 1);
-	cr_assert_null(json_get(f, "EINTR"), "zeros are left out");
-	const struct json *eps = json_get(pub, "endpoints");
-	cr_assert(eps && eps->type == JSON_ARRAY && eps->n == 2);
-	cr_assert_str_eq(eps->items[0].str, "ipc:///tmp/a");
-	cr_assert_str_eq(eps->items[1].str, "inproc://b\"q");
-	cr_assert_str_eq(json_get_str(pub, "state"), "closed");
+	cr_assert_null(json_object_get(f, "EINTR"), "zeros are left out");
+	const json_t *eps = json_object_get(pub, "endpoints");
+	cr_assert(json_is_array(eps) && json_array_size(eps) == 2);
+	cr_assert_str_eq(json_string_value(json_array_get(eps, 0)), "ipc:///tmp/a");
+	cr_assert_str_eq(json_string_value(json_array_get(eps, 1)), "inproc://b\"q");
+	cr_assert(json_is_false(json_object_get(pub, "endpoints_cut")));
+	cr_assert_str_eq(jq_str(pub, "state"), "closed");
 	cr_assert_eq(u64(other, "id"), 0);
-	cr_assert_str_eq(json_get_str(other, "type"), "other");
-	cr_assert_eq(u64(json_get(json_get(other, "failed"), "send"), "EHOSTUNREACH"), 2);
+	cr_assert_str_eq(jq_str(other, "type"), "other");
+	cr_assert_eq(u64(json_object_get(json_object_get(other, "failed"), "send"), "EHOSTUNREACH"), 2);
 
 	/* every series names its socket */
-	const struct json *series = json_get(doc, "series");
+	const json_t *series = json_object_get(doc, "series");
 	int on_push = 0;
-	for (size_t i = 0; i < series->n; i++) {
-		const struct json *so = json_get(&series->items[i], "socket");
+	for (size_t i = 0; i < json_array_size(series); i++) {
+		const json_t *so = json_object_get(json_array_get(series, i), "socket");
 		cr_assert_not_null(so, "series %zu without socket", i);
 		if (u64(so, "id") == 1) {
 			on_push++;
-			cr_assert_str_eq(json_get_str(so, "type"), "PUSH");
-			cr_assert_str_eq(json_get(so, "endpoints")->items[0].str,
+			cr_assert_str_eq(jq_str(so, "type"), "PUSH");
+			cr_assert_str_eq(json_string_value(json_array_get(
+						 json_object_get(so, "endpoints"), 0)),
 					 "tcp://127.0.0.1:5555");
 		}
 	}
 	cr_assert_eq(on_push, 3);
-	json_free(doc);
+	json_decref(doc);
 }
 
 Test(sockets, json_by_size_has_no_socket_key_and_by_socket_no_size)
 {
 	three_sockets();
-	struct json *doc = json_of("size");
-	const struct json *series = json_get(doc, "series");
-	for (size_t i = 0; i < series->n; i++)
-		cr_assert_null(json_get(&series->items[i], "socket"));
-	json_free(doc);
+	json_t *doc = json_of("size");
+	const json_t *series = json_object_get(doc, "series");
+	for (size_t i = 0; i < json_array_size(series); i++)
+		cr_assert_null(json_object_get(json_array_get(series, i), "socket"));
+	json_decref(doc);
 	doc = json_of("socket");
-	series = json_get(doc, "series");
-	cr_assert_eq(series->n, 4, "%s", proc.out);
-	for (size_t i = 0; i < series->n; i++) {
-		cr_assert_not_null(json_get(&series->items[i], "socket"));
-		cr_assert_null(json_get(&series->items[i], "size_class"));
+	series = json_object_get(doc, "series");
+	cr_assert_eq(json_array_size(series), 4, "%s", proc.out);
+	for (size_t i = 0; i < json_array_size(series); i++) {
+		cr_assert_not_null(json_object_get(json_array_get(series, i), "socket"));
+		cr_assert_null(json_object_get(json_array_get(series, i), "size_class"));
 	}
-	json_free(doc);
+	json_decref(doc);
 }
 
 Test(sockets, compare_reads_by_both_dumps_and_refuses_by_socket)
@@ -257,9 +257,9 @@ Test(sockets, compare_reads_by_both_dumps_and_refuses_by_socket)
 	char both[128], sock[128];
 	snprintf(both, sizeof both, "%s/both.json", dir);
 	snprintf(sock, sizeof sock, "%s/sock.json", dir);
-	json_free(json_of("both"));
+	json_decref(json_of("both"));
 	seg_spit(both, proc.out);
-	json_free(json_of("socket"));
+	json_decref(json_of("socket"));
 	seg_spit(sock, proc.out);
 	const char *argv[] = { "zcshim-stat", "--compare", both, both, NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
@@ -277,12 +277,12 @@ Test(sockets, csv_rows_carry_socket_id_and_type)
 	three_sockets();
 	const char *argv[] = { "zcshim-stat", "--csv", "--by", "both", seg, NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
-	has(",p99_ns,max_ns,socket,socket_type\n");
+	has(",p99_ns,max_ns,socket,socket_type,endpoints,endpoints_cut\n");
 	has(",msg_send,converted,7,64,127,1000,100000,");
-	has(",1,PUSH\n");
+	has(",1,PUSH,tcp://127.0.0.1:5555,0\n");
 	has(",send,copy,7,64,127,50,5000,");
-	has(",2,PUB\n");
-	has(",0,other\n");
+	has(",2,PUB,\"ipc:///tmp/a inproc://b\"\"q\",0\n");
+	has(",0,other,,\n");
 	const char *by_socket[] = { "zcshim-stat", "--csv", "--by", "socket", seg, NULL };
 	cr_assert_eq(stat_argv(by_socket), 0, "%s", proc.err);
 	has(",msg_send,converted,,,,1010,102000,"); /* no size class */
@@ -303,7 +303,8 @@ Test(sockets, prometheus_labels_sockets_and_keeps_their_details_in_info)
 		 "op=\"msg_send\",path=\"converted\",size_class=\"[64,128)\"} 1000\n", p);
 	has(want);
 	snprintf(want, sizeof want, "zcshim_socket_info%s,socket=\"2\",socket_type=\"PUB\","
-		 "endpoints=\"ipc:///tmp/a inproc://b\\\"q\",state=\"closed\"} 1\n", p);
+		 "endpoints=\"ipc:///tmp/a inproc://b\\\"q\",endpoints_cut=\"0\",state=\"closed\"} 1\n",
+		 p);
 	has(want);
 	snprintf(want, sizeof want, "zcshim_failed_total%s,socket=\"1\",socket_type=\"PUSH\","
 		 "op=\"msg_send\",errno=\"EAGAIN\"} 12\n", p);
@@ -366,13 +367,11 @@ Test(sockets, no_calls_seen_is_one_line_in_every_view)
 
 	const char *js[] = { "zcshim-stat", "--json", path, NULL };
 	cr_assert_eq(stat_argv(js), 0, "%s", proc.err);
-	char err[256];
-	struct json *doc = json_parse(proc.out, strlen(proc.out), err, sizeof err);
-	cr_assert_not_null(doc, "%s", err);
-	cr_assert_eq(json_get(doc, "calls_seen")->boolean, 0);
-	cr_assert_eq(json_get(doc, "libzmq")->type, JSON_NULL);
-	cr_assert_eq(json_get(doc, "series")->n, 0);
-	json_free(doc);
+	json_t *doc = jq_parse(proc.out);
+	cr_assert(json_is_false(json_object_get(doc, "calls_seen")));
+	cr_assert(json_is_null(json_object_get(doc, "libzmq")));
+	cr_assert_eq(json_array_size(json_object_get(doc, "series")), 0);
+	json_decref(doc);
 
 	const char *csv[] = { "zcshim-stat", "--csv", path, NULL };
 	cr_assert_eq(stat_argv(csv), 0, "%s", proc.err);

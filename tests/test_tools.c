@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "histo.h"
-#include "json.h"
+#include "jsonq.h"
 #include "procid.h"
 #include "segimg.h"
 #include "segread.h"
@@ -167,14 +167,12 @@ Test(tools, reset_counts_from_zero_without_touching_the_segment)
 	seg_write(img, seg);
 	const char *js[] = { "zcshim-stat", "--json", seg, NULL };
 	cr_assert_eq(stat_argv(env, js), 0, "%s", proc.err);
-	char err[256];
-	struct json *doc = json_parse(proc.out, strlen(proc.out), err, sizeof err);
-	cr_assert_not_null(doc, "%s", err);
+	json_t *doc = jq_parse(proc.out);
 	uint64_t n = 0, since = 0;
-	cr_assert(json_get_u64(doc, "messages", &n));
+	cr_assert(jq_u64(doc, "messages", &n));
 	cr_assert_eq(n, 30);
-	cr_assert(json_get_u64(doc, "baseline_unix_ns", &since) && since > 0);
-	json_free(doc);
+	cr_assert(jq_u64(doc, "baseline_unix_ns", &since) && since > 0);
+	json_decref(doc);
 	const char *table[] = { "zcshim-stat", seg, NULL };
 	cr_assert_eq(stat_argv(env, table), 0);
 	cr_assert_not_null(strstr(proc.out, "counts since the --reset of "), "%s", proc.out);

@@ -26,6 +26,9 @@
  *     the scenario, then the parent does
  *   zcapp backlog  [--count N] [--sizes L]      N zero-copy messages queued behind
  *                                               a PULL that reads only afterwards
+ *   zcapp binds    --bind EP [--bind EP]...     a PUSH bound to every EP (any bytes:
+ *                  [--count N] [--sizes L]      spaces, quotes, invalid UTF-8), a
+ *                                               PULL on the first
  *
  * T: inproc (default) | ipc | tcp.  A: msg_send (default) | sendmsg | send |
  * send_const.  L: comma-separated byte sizes (default 100).
@@ -43,13 +46,17 @@
 #define MAX_SIZES 16
 #define MAX_BUFS  (1 << 20)
 
+#define MAX_BINDS 8
+
 static struct {
+	const char *binds[MAX_BINDS];
+	int nbinds;
 	const char *transport, *api;
 	int copy, constant, wait_stdin, fork_after, exec_after, fork_first;
 	size_t sizes[MAX_SIZES];
 	int nsizes;
 	long count;
-} opt = { "inproc", "msg_send", 0, 0, 0, 0, 0, 0, { 100 }, 1, 100 };
+} opt = { { NULL }, 0, "inproc", "msg_send", 0, 0, 0, 0, 0, 0, { 100 }, 1, 100 };
 
 static int failures;
 #define CHECK(cond, ...)                                                   \
@@ -407,6 +414,30 @@ static void scenario_sockets(void)
 	check_ffns();
 }
 
+/* ---- binds: endpoints as odd as a path can be ---- */
+
+static void scenario_binds(void)
+{
+	void *ctx = zmq_ctx_new();
+	void *push = zmq_socket(ctx, ZMQ_PUSH);
+	struct puller p = { .ctx = ctx, .expect = total_msgs() };
+	CHECK(opt.nbinds > 0, "binds: no --bind");
+	for (int i = 0; i < opt.nbinds; i++)
+		CHECK(zmq_bind(push, opt.binds[i]) == 0, "bind %s: %s", opt.binds[i],
+		      zmq_strerror(errno));
+	snprintf(p.ep, sizeof p.ep, "%s", opt.nbinds ? opt.binds[0] : "inproc://none");
+	pthread_create(&p.t, NULL, pull_all, &p);
+	long sent = 0;
+	for (long seq = 0; seq < total_msgs(); seq++)
+		sent += send_one(push, seq, opt.sizes[seq % opt.nsizes], 0) >= 0;
+	pthread_join(p.t, NULL);
+	printf("binds=%d sent=%ld received=%ld pid=%d\n", opt.nbinds, sent, p.got, (int)getpid());
+	CHECK(sent == total_msgs() && p.got == sent && !p.bad, "lost or damaged messages");
+	zmq_close(push);
+	zmq_ctx_term(ctx);
+	check_ffns();
+}
+
 /* ---- many: more sockets than the shim's table holds ---- */
 
 static void scenario_many(void)
@@ -676,7 +707,7 @@ static void parse_sizes(const char *s)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: zcapp pushpull|router|eagain|ffnsend|msgcopy|threads|sockets|many|backlog [options]\n");
+		fprintf(stderr, "usage: zcapp pushpull|router|eagain|ffnsend|msgcopy|threads|sockets|many|backlog|binds [options]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -691,6 +722,8 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--fork-after")) opt.fork_after = 1;
 		else if (!strcmp(a, "--fork-first")) opt.fork_first = 1;
 		else if (!strcmp(a, "--exec-after")) opt.exec_after = 1;
+		else if (!strcmp(a, "--bind") && opt.nbinds < MAX_BINDS)
+			opt.binds[opt.nbinds++] = v, i++;
 		else {
 			fprintf(stderr, "zcapp: unknown option %s\n", a);
 			return 2;
@@ -729,6 +762,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(s, "sockets")) scenario_sockets();
 	else if (!strcmp(s, "many")) scenario_many();
 	else if (!strcmp(s, "backlog")) scenario_backlog();
+	else if (!strcmp(s, "binds")) scenario_binds();
 	else {
 		fprintf(stderr, "zcapp: unknown scenario %s\n", s);
 		return 2;

@@ -7,9 +7,12 @@
  * (short and truncated files), and also laid over the header of an
  * otherwise valid segment image, with its last byte choosing how much of
  * the image the reader "got" (a file truncated while read). What lies
- * between the header and the last byte goes over the shared part's
- * counters (cells used, shards used), the cell index and a socket row
- * too, where a wrong number would send the reader out of bounds.
+ * between the header and the last byte goes over socket 1's row, the
+ * shared part's counters (cells used, shards used) and the cell index,
+ * where a wrong number would send the reader out of bounds: its first two
+ * bytes say how many of the rest are the row's and the counters' (up to
+ * their sizes), the others are index entries. Kept apart, each can be
+ * valid while another is mutated.
  */
 #include "target.h"
 
@@ -61,14 +64,22 @@ int zcs_fuzz_one(const uint8_t *data, size_t size)
 	memcpy(image, data, size < sizeof template_header ? size : sizeof template_header);
 	struct zcs_shared *sh = (struct zcs_shared *)(image + ZCS_SHARED_OFFSET);
 	memcpy(sh, &template_shared, sizeof *sh);
-	if (size > sizeof template_header + 1) {
-		size_t extra = size - sizeof template_header - 1;
-		const uint8_t *from = data + sizeof template_header;
-		size_t head = offsetof(struct zcs_shared, sockets);
-		memcpy(sh, from, extra < head ? extra : head);
+	if (size > sizeof template_header + 3) {
+		size_t extra = size - sizeof template_header - 3;
+		const uint8_t *from = data + sizeof template_header + 2;
+		size_t row = data[sizeof template_header], head = data[sizeof template_header + 1];
+		row = row < extra ? row : extra;
+		row = row < sizeof sh->sockets[1] ? row : sizeof sh->sockets[1];
+		memcpy(&sh->sockets[1], from, row);
+		extra -= row;
+		from += row;
+		head = head < extra ? head : extra;
+		head = head < offsetof(struct zcs_shared, sockets) ? head
+								  : offsetof(struct zcs_shared, sockets);
+		memcpy(sh, from, head);
+		extra -= head;
+		from += head;
 		memcpy(sh->index, from, extra < sizeof sh->index ? extra : sizeof sh->index);
-		memcpy(&sh->sockets[1], from,
-		       extra < sizeof sh->sockets[1] ? extra : sizeof sh->sockets[1]);
 	}
 	size_t len = ZCS_SEGMENT_BYTES;
 	if (size > sizeof template_header) {

@@ -1,9 +1,10 @@
 /*
  * stat.h - what the parts of zcshim-stat share.
  *
- * zcshim-stat.c parses options and dispatches; each output format and each
- * feature lives in its own file (out_*.c, watch.c, recommend.c, compare.c,
- * baseline.c, clean.c) and reaches the data only through segread's series
+ * main.c parses options and dispatches; each command lives in its own file
+ * in this directory (watch.c, recommend.c, compare.c, baseline.c for
+ * --reset, clean.c) and each output format in format/ (table.c, json.c,
+ * csv.c, prom.c); all reach the data only through segread's series
  * iterator and quantile functions, so a new series dimension changes the
  * iterator and the formats follow. Output functions write to a FILE *, never
  * exit, and return 0 or 1 (the command's exit status); errors are printed
@@ -35,16 +36,14 @@ const char *fmt_class(unsigned size_class, char *buf, size_t len);
 const char *fmt_libzmq(uint32_t v, char *buf, size_t len);
 /* 1234567 -> "1.23M"; per second with unit added by the caller. */
 const char *fmt_si(double v, char *buf, size_t len);
-/* A JSON string literal, escaped. */
-void fmt_json_str(FILE *f, const char *s);
 /* Is op one of the four that send a message? */
 int is_send_op(unsigned op);
 /* A socket's type as every format names it: "PUSH", ...; "other" for slot 0. */
 const char *socket_type(const struct zcs_snapshot *s, unsigned slot);
 /* A socket as the table heads its rows: "socket 3 PUSH tcp://127.0.0.1:5555
  * (closed)", or for slot 0 "other (sockets beyond the table of 64: N; calls
- * on no socket)". */
-const char *fmt_socket(const struct zcs_snapshot *s, unsigned slot, char *buf, size_t len);
+ * on no socket)"; no newline. */
+void print_socket(FILE *f, const struct zcs_snapshot *s, unsigned slot);
 /* Timing rate as the table shows it: "1/16", or "auto" (0). */
 const char *fmt_sample(uint32_t sample_every, char *buf, size_t len);
 /* Wall-clock ns as "2026-11-26 12:00:01.234" (local time); "-" for 0. */
@@ -52,6 +51,37 @@ const char *fmt_unix_ns(uint64_t unix_ns, char *buf, size_t len);
 /* "pid N (exe): exited, no libzmq calls seen (...): nothing to show", the
  * whole answer for a process that loaded the shim but never called libzmq. */
 void print_no_calls(FILE *f, const struct zcs_snapshot *s);
+
+/* ---- format/escape.c: names and endpoints as each format shows them ----
+ * The app's bytes in their text form (shim/utf8.h): printable UTF-8 as it
+ * is, any other byte as \xNN, a backslash before "x" as \x5c, so that
+ * replacing each \xNN with its byte gives the bytes back; then the
+ * format's quoting. Every name or endpoint any view prints goes through
+ * one of these (docs/formats.md describes them for users). */
+
+/* Table and the other human views: the text form. esc_name writes it into
+ * buf (cut before a unit that does not fit), for printf-style callers. */
+#define ESC_NAME_MAX (4 * sizeof(((struct zcs_header *)0)->exe) + 1) /* any exe fits */
+void esc_table(FILE *f, const char *s);
+const char *esc_name(const char *s, char *buf, size_t len);
+/* A row's endpoints, a space between them; one holding a space is put in
+ * double quotes (quotes in endpoints are \x22); " ..." when cut. */
+void esc_table_endpoints(FILE *f, const struct zcs_socket *row);
+/* A JSON string literal. */
+void fmt_json_str(FILE *f, const char *s);
+/* "endpoints":["...",...],"endpoints_cut":false */
+void esc_json_endpoints(FILE *f, const struct zcs_socket *row);
+/* A CSV field (RFC 4180); the endpoints as one field, a space between
+ * them, a space inside one as \x20. */
+void esc_csv(FILE *f, const char *s);
+void esc_csv_endpoints(FILE *f, const struct zcs_socket *row);
+/* A Prometheus label value, between the quotes the caller writes; the
+ * endpoints as one value, as in CSV. */
+void esc_prom(FILE *f, const char *s);
+void esc_prom_endpoints(FILE *f, const struct zcs_socket *row);
+/* The text form back to bytes, in place (every \xNN -> byte NN); the new
+ * length. */
+size_t esc_decode(char *s, size_t len);
 
 /* ---- load.c: a process's snapshot, less its --reset baseline ---- */
 

@@ -1,5 +1,5 @@
 /*
- * zcshim-run - run a command under libzcshim.so without spelling out
+ * zcshim-run/main.c - zcshim-run: run a command under libzcshim.so without spelling out
  * LD_PRELOAD, and say at its exit where its segment is.
  *
  * It finds the library next to itself (build/, as built), or in the lib

@@ -1,9 +1,15 @@
 /*
- * out_json.c - one process as one JSON document (the README's "JSON"
+ * format/json.c - one process as one JSON document (the README's "JSON"
  * section is its schema), or every process as {"processes":[...]} for --all.
- * compare.c reads these documents back with json.c, which accepts exactly
- * what is written here: unsigned integers, strings, true/false/null, arrays
- * and objects; keep the two in step.
+ * compare.c reads these documents back through jansson.
+ *
+ * Written by hand, as a stream, rather than built as a jansson tree: an
+ * --all document of many processes is never held in memory. It is valid
+ * JSON by construction: keys and the names of ops, paths, modes and states
+ * are fixed ASCII words from zcshim_segment.h; numbers are printed with
+ * PRIu64; every string that comes from the app (program name, endpoints)
+ * goes through fmt_json_str (format/escape.c), the one function that
+ * escapes. The tests parse every document with jansson and Python.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -19,8 +25,9 @@ static void u64_or_null(FILE *f, uint64_t v)
 		fprintf(f, "%" PRIu64, v);
 }
 
-/* "id":3,"type":"PUSH","state":"open","endpoints":["tcp://..."]; slot 0 is
- * "id":0,"type":"other": not a socket, so no state, endpoints or times. */
+/* "id":3,"type":"PUSH","state":"open","endpoints":["tcp://..."],
+ * "endpoints_cut":false; slot 0 is "id":0,"type":"other": not a socket, so
+ * no state, endpoints or times. */
 static void socket_fields(FILE *f, const struct zcs_snapshot *s, unsigned slot, int times)
 {
 	fprintf(f, "\"id\":%u,\"type\":", slot);
@@ -28,15 +35,8 @@ static void socket_fields(FILE *f, const struct zcs_snapshot *s, unsigned slot, 
 	if (slot == ZCS_SLOT_OTHER)
 		return;
 	const struct zcs_socket *row = &s->shared.sockets[slot];
-	fprintf(f, ",\"state\":\"%s\",\"endpoints\":[", zcs_sock_state_name(row));
-	const char *sep = "", *ep;
-	size_t it = 0;
-	while ((ep = zcs_endpoint_next(row, &it, NULL))) {
-		fputs(sep, f);
-		fmt_json_str(f, ep);
-		sep = ",";
-	}
-	fputc(']', f);
+	fprintf(f, ",\"state\":\"%s\",", zcs_sock_state_name(row));
+	esc_json_endpoints(f, row);
 	if (times)
 		fprintf(f, ",\"opened_unix_ns\":%" PRIu64 ",\"closed_unix_ns\":%" PRIu64,
 			row->opened_unix_ns, row->closed_unix_ns);

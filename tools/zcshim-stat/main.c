@@ -1,10 +1,11 @@
 /*
- * zcshim-stat - list the processes that ran under libzcshim.so and show
- * what it recorded of each: as a table, JSON, CSV or Prometheus text, live
- * (--watch), as a threshold suggestion (--recommend), or two saved runs
- * side by side (--compare). This file is the command line only: it parses
- * options, checks they fit together, and calls the file that does the work
- * (see stat.h).
+ * zcshim-stat/main.c - zcshim-stat: list the processes that ran under
+ * libzcshim.so and show what it recorded of each: as a table, JSON, CSV or
+ * Prometheus text, live (--watch), as a threshold suggestion (--recommend),
+ * or two saved runs side by side (--compare). This file is the command line
+ * only: it parses options, checks they fit together, and calls the file that
+ * does the work (a command in this directory, a format in format/; see
+ * stat.h).
  *
  * Exit status: 0 done; 1 no such segment, or it could not be read or is not
  * valid, or output failed; 2 bad usage.
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 		"  -a, --all           every segment in one document, labelled by pid and exe\n"
 		"  -b, --by KEY        rows by size (default: summed over sockets), by socket\n"
 		"                      (summed over sizes) or by both\n"
-		"  -o, --output FILE   write FILE atomically (temporary file + rename)\n"
+		"  -o, --output FILE   write FILE atomically (temporary file + rename); FILE is\n"
+		"                      a regular file or new: devices, FIFOs, links are refused\n"
 		"      --raw           ignore the --reset baseline: counts since the start\n"
 		"Commands:\n"
 		"  -w, --watch         live rates per size class, refreshed every interval\n"
@@ -61,9 +63,10 @@ static void usage(FILE *f)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fputs(STAT_PROG ": ", stderr);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'zcshim-stat --help' for more information.\n");
+	char msg[1024];
+	snprintf(msg, sizeof msg, fmt, arg);
+	stat_err("%s", msg); /* arg is the user's: escaped there */
+	fprintf(stderr, "Try 'zcshim-stat --help' for more information.\n");
 	return 2;
 }
 

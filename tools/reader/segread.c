@@ -67,13 +67,12 @@ int zcs_parse_name(const char *name, struct zcs_name *out)
 	return 0;
 }
 
-/* No control bytes: names and endpoints go to terminals. */
-static void printable(char *str, size_t len)
+/* Names and endpoints are the app's bytes, and stay so: every view escapes
+ * them as its format requires (zcshim-stat's format/escape.c). Here they
+ * are only closed, so no walk over them leaves the array. */
+static void terminate(char *str, size_t len)
 {
 	str[len - 1] = '\0';
-	for (char *c = str; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
 }
 
 /* ------------------------------------------------------------ sources */
@@ -133,27 +132,11 @@ const char *zcs_endpoint_next(const struct zcs_socket *row, size_t *it, int *bou
 	return NULL;
 }
 
-int zcs_sock_cut(const struct zcs_socket *row)
+int zcs_endpoints_cut(const struct zcs_socket *row)
 {
 	return (row->flags & ZCS_SOCK_F_CUT) != 0;
 }
 
-const char *zcs_endpoints_joined(const struct zcs_socket *row, const char *sep, char *buf,
-				 size_t len)
-{
-	size_t it = 0, used = 0;
-	const char *ep;
-	buf[0] = '\0';
-	while ((ep = zcs_endpoint_next(row, &it, NULL))) {
-		int n = snprintf(buf + used, len - used, "%s%s", used ? sep : "", ep);
-		if (n < 0 || (size_t)n >= len - used)
-			return buf;
-		used += (size_t)n;
-	}
-	if (zcs_sock_cut(row))
-		snprintf(buf + used, len - used, "%s...", used ? sep : "");
-	return buf;
-}
 
 /* Check the shared part sh and unpack it into v: cells_used in range,
  * every index entry a key of the layout and a cell given out, no cell and
@@ -167,8 +150,9 @@ static int check_shared(struct zcs_shared *sh, struct zcs_view *v, char *err, si
 	memset(&sh->sockets[0], 0, sizeof sh->sockets[0]);
 	for (unsigned slot = 1; slot < ZCS_NSLOTS; slot++) {
 		struct zcs_socket *row = &sh->sockets[slot];
-		if (row->state > ZCS_SOCK_CLOSED)
-			return ERR("corrupt: socket %u in state %u", slot, row->state);
+		if (row->state > ZCS_SOCK_CLOSED || row->flags & ~ZCS_SOCK_F_CUT)
+			return ERR("corrupt: socket %u in state %u, flags 0x%x", slot, row->state,
+				   row->flags);
 		terminate_endpoints(row);
 	}
 	memset(v->cell_key, 0, sizeof v->cell_key);
@@ -336,7 +320,7 @@ static int parse(const struct src *src, struct zcs_snapshot *out, char *err, siz
 	    h.sample_every > 1000000)
 		return ERR("corrupt: state %u, mode %u, pid %d, sample %u", h.state, h.mode,
 			   h.pid, h.sample_every);
-	printable(h.exe, sizeof h.exe);
+	terminate(h.exe, sizeof h.exe);
 	static struct zcs_shared sh;
 	if (src_read(src, ZCS_SHARED_OFFSET, &sh, sizeof sh) != 0)
 		return ERR("truncated: the shared part (%zu bytes at %llu) is not all there",

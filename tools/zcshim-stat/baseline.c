@@ -169,10 +169,11 @@ int reset_run(const char *key)
 	int rc = load_snapshot(key, s, 1, NULL);
 	if (rc == 0 && baseline_save(s, path, sizeof path) != 0)
 		rc = 1;
+	char name[ESC_NAME_MAX];
 	if (rc == 0)
 		printf("pid %d (%s): counts reset to zero for zcshim-stat (baseline %s; the "
 		       "app's segment is unchanged, --raw shows it whole)\n",
-		       s->hdr.pid, s->hdr.exe, path);
+		       s->hdr.pid, esc_name(s->hdr.exe, name, sizeof name), path);
 	zcs_snapshot_free(s);
 	return rc;
 }

@@ -223,11 +223,11 @@ int recommend_run(FILE *f, const char *key)
 	static struct rec_result r;
 	rec_compute(s, &r);
 	const struct zcs_header *h = &s->hdr;
-	char thr[24], a[48], b[48], cls[40], t1[24], smp[24];
+	char thr[24], a[48], b[48], cls[40], t1[24], smp[24], name[ESC_NAME_MAX];
 	zcs_format_size(h->threshold_bytes, thr, sizeof thr);
 	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s, timing %s\n", h->pid,
-		h->exe, zcs_live_name(s->live), zcs_mode_name(h->mode), thr,
-		fmt_sample(h->sample_every, smp, sizeof smp));
+		esc_name(h->exe, name, sizeof name), zcs_live_name(s->live), zcs_mode_name(h->mode),
+		thr, fmt_sample(h->sample_every, smp, sizeof smp));
 	fprintf(f, "cost per message (interquartile mean of timed calls); zero-copy = "
 		   "msg_send/sendmsg zerocopy + init_data, copy = send/msg_send/sendmsg copy "
 		   "or converted\n");

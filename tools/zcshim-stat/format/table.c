@@ -1,5 +1,5 @@
 /*
- * out_table.c - the human views: one line per segment (no argument), and a
+ * format/table.c - the human views: one line per segment (no argument), and a
  * process's histograms as a table with percentiles (PID|NAME|FILE). The
  * README shows both; its column layout is what tests match, so change them
  * together.
@@ -26,7 +26,7 @@ int out_list(FILE *f)
 			stat_err("%s", err);
 			continue;
 		}
-		char thr[24], zmq[24], msgs[24], smp[24];
+		char thr[24], zmq[24], msgs[24], smp[24], name[ESC_NAME_MAX];
 		int seen = zcs_calls_seen(s);
 		zcs_format_size(s->hdr.threshold_bytes, thr, sizeof thr);
 		snprintf(msgs, sizeof msgs, "%" PRIu64, zcs_messages(s));
@@ -35,7 +35,8 @@ int out_list(FILE *f)
 			zcs_live_name(s->live), zcs_mode_name(s->hdr.mode), thr,
 			fmt_sample(s->hdr.sample_every, smp, sizeof smp),
 			seen ? fmt_libzmq(s->hdr.libzmq_version, zmq, sizeof zmq) : "-",
-			seen ? msgs : "no libzmq calls seen", s->hdr.exe);
+			seen ? msgs : "no libzmq calls seen",
+			esc_name(s->hdr.exe, name, sizeof name));
 	}
 	if (n == 0)
 		fprintf(f, "(no zcshim segments in %s: run a program with "
@@ -128,11 +129,11 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 		print_no_calls(f, s);
 		return;
 	}
-	char thr[24], zmq[24], head[400], smp[24];
+	char thr[24], zmq[24], smp[24], name[ESC_NAME_MAX];
 	zcs_format_size(h->threshold_bytes, thr, sizeof thr);
 	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s, timing %s, libzmq %s\n",
-		h->pid, h->exe, zcs_live_name(s->live), zcs_mode_name(h->mode), thr,
-		fmt_sample(h->sample_every, smp, sizeof smp),
+		h->pid, esc_name(h->exe, name, sizeof name), zcs_live_name(s->live),
+		zcs_mode_name(h->mode), thr, fmt_sample(h->sample_every, smp, sizeof smp),
 		fmt_libzmq(h->libzmq_version, zmq, sizeof zmq));
 	if (since_ns) {
 		time_t t = (time_t)(since_ns / 1000000000u);
@@ -151,7 +152,8 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 	for (size_t it = 0; zcs_series_next_by(s, by, &it, &x); rows++) {
 		if (by != ZCS_BY_SIZE && x.slot != slot) {
 			slot = x.slot;
-			fprintf(f, "%s\n", fmt_socket(s, slot, head, sizeof head));
+			print_socket(f, s, slot);
+			fputc('\n', f);
 			column_header(f, by);
 		}
 		row(f, &x, by);

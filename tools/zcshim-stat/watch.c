@@ -83,7 +83,9 @@ static void render(FILE *f, const struct zcs_snapshot *delta, const struct zcs_s
 	zcs_format_size(h->threshold_bytes, thr, sizeof thr);
 	if (tty)
 		fputs("\033[H\033[2J", f);
-	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s    %s, last %.1fs\n", h->pid, h->exe,
+	char name[ESC_NAME_MAX];
+	fprintf(f, "pid %d (%s): %s, mode %s, threshold %s    %s, last %.1fs\n", h->pid,
+		esc_name(h->exe, name, sizeof name),
 		zcs_live_name(now->live), zcs_mode_name(h->mode), thr, when, interval_s);
 	fprintf(f, "%-11s %10s %11s %6s %8s %8s %14s\n", "size", "msgs/s", "bytes/s", "conv%",
 		"p50", "p99", "total msgs");
@@ -138,7 +140,7 @@ int watch_run(const char *key, double interval_s)
 	struct zcs_snapshot *prev = zcs_snapshot_new(), *cur = zcs_snapshot_new(),
 			    *delta = zcs_snapshot_new();
 	int rc = 1, tty = isatty(STDOUT_FILENO);
-	char err[600], path[PATH_MAX];
+	char err[600], path[PATH_MAX], name[ESC_NAME_MAX], why[4 * sizeof err];
 	if (!prev || !cur || !delta) {
 		stat_err("out of memory");
 		goto out;
@@ -148,7 +150,8 @@ int watch_run(const char *key, double interval_s)
 	snprintf(path, sizeof path, "%s", prev->path);
 	if (prev->live != ZCS_LIVE_RUNNING && prev->live != ZCS_LIVE_STARTING) {
 		printf("pid %d (%s) is %s: nothing to watch (zcshim-stat %d shows its totals)\n",
-		       prev->hdr.pid, prev->hdr.exe, zcs_live_name(prev->live), prev->hdr.pid);
+		       prev->hdr.pid, esc_name(prev->hdr.exe, name, sizeof name),
+		       zcs_live_name(prev->live), prev->hdr.pid);
 		rc = 0;
 		goto out;
 	}
@@ -160,7 +163,7 @@ int watch_run(const char *key, double interval_s)
 	sigaction(SIGTERM, &sa, NULL);
 	if (tty)
 		printf("\033[H\033[2Jpid %d (%s): watching every %.1fs; Ctrl-C to stop\n",
-		       prev->hdr.pid, prev->hdr.exe, interval_s);
+		       prev->hdr.pid, esc_name(prev->hdr.exe, name, sizeof name), interval_s);
 	fflush(stdout);
 	double last = now_s(), next = last + interval_s;
 	for (;;) {
@@ -173,13 +176,15 @@ int watch_run(const char *key, double interval_s)
 		if (zcs_read(path, cur, err, sizeof err) != 0) {
 			/* ZCSHIM_KEEP=0 removes the segment at exit */
 			printf("pid %d (%s): its segment is gone (%s): the process exited\n",
-			       prev->hdr.pid, prev->hdr.exe, err);
+			       prev->hdr.pid, esc_name(prev->hdr.exe, name, sizeof name),
+			       esc_name(err, why, sizeof why));
 			break;
 		}
 		zcs_snapshot_sub(delta, cur, prev);
 		render(stdout, delta, cur, t - last, tty);
 		if (cur->live != ZCS_LIVE_RUNNING && cur->live != ZCS_LIVE_STARTING) {
-			printf("pid %d (%s) is %s: watch ends\n", cur->hdr.pid, cur->hdr.exe,
+			printf("pid %d (%s) is %s: watch ends\n", cur->hdr.pid,
+			       esc_name(cur->hdr.exe, name, sizeof name),
 			       zcs_live_name(cur->live));
 			break;
 		}

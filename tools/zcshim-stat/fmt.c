@@ -7,20 +7,26 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "config.h"
 #include "histo.h"
 #include "stat.h"
+#include "utf8.h"
 
 void stat_err(const char *fmt, ...)
 {
+	char msg[1024], line[1100] = STAT_PROG ": ";
 	va_list ap;
 	va_start(ap, fmt);
-	fputs(STAT_PROG ": ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* a path, a value or a parser's message may hold any byte: one line,
+	 * valid UTF-8, nothing a terminal would obey (names in it are in their
+	 * text form already, which this leaves as it is) */
+	zcs_escape_line(line, sizeof line, msg, strlen(msg), 0);
+	fprintf(stderr, "%s\n", line);
 }
 
 const char *fmt_ns_f(double ns, char *buf, size_t len)
@@ -91,21 +97,6 @@ const char *fmt_si(double v, char *buf, size_t len)
 	return buf;
 }
 
-void fmt_json_str(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			putc(ch, f);
-	}
-	putc('"', f);
-}
-
 int is_send_op(unsigned op)
 {
 	return op == ZCS_OP_SEND || op == ZCS_OP_MSG_SEND || op == ZCS_OP_SENDMSG ||
@@ -121,20 +112,21 @@ const char *socket_type(const struct zcs_snapshot *s, unsigned slot)
 	return row->state == ZCS_SOCK_FREE ? "?" : zcs_socket_type_name(row->type);
 }
 
-const char *fmt_socket(const struct zcs_snapshot *s, unsigned slot, char *buf, size_t len)
+void print_socket(FILE *f, const struct zcs_snapshot *s, unsigned slot)
 {
 	if (slot == ZCS_SLOT_OTHER || slot >= ZCS_NSLOTS) {
-		snprintf(buf, len,
-			 "other (sockets beyond the table of %u: %" PRIu64 "; calls on no socket)",
-			 ZCS_NSOCKETS, zcs_sockets_beyond(s));
-		return buf;
+		fprintf(f,
+			"other (sockets beyond the table of %u: %" PRIu64 "; calls on no socket)",
+			ZCS_NSOCKETS, zcs_sockets_beyond(s));
+		return;
 	}
 	const struct zcs_socket *row = &s->shared.sockets[slot];
-	char eps[2 * ZCS_ENDPOINTS_MAX];
-	zcs_endpoints_joined(row, " ", eps, sizeof eps);
-	snprintf(buf, len, "socket %u %s%s%s (%s)", slot, socket_type(s, slot),
-		 eps[0] ? " " : "", eps, zcs_sock_state_name(row));
-	return buf;
+	fprintf(f, "socket %u %s", slot, socket_type(s, slot));
+	if (row->endpoints[0] || zcs_endpoints_cut(row)) {
+		putc(' ', f);
+		esc_table_endpoints(f, row);
+	}
+	fprintf(f, " (%s)", zcs_sock_state_name(row));
 }
 
 const char *fmt_sample(uint32_t sample_every, char *buf, size_t len)
@@ -160,7 +152,8 @@ const char *fmt_unix_ns(uint64_t unix_ns, char *buf, size_t len)
 
 void print_no_calls(FILE *f, const struct zcs_snapshot *s)
 {
+	char name[ESC_NAME_MAX];
 	fprintf(f, "pid %d (%s): %s, no libzmq calls seen (libzmq linked statically, or not "
 		   "used): nothing to show\n",
-		s->hdr.pid, s->hdr.exe, zcs_live_name(s->live));
+		s->hdr.pid, esc_name(s->hdr.exe, name, sizeof name), zcs_live_name(s->live));
 }

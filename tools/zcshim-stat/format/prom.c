@@ -1,5 +1,5 @@
 /*
- * out_prom.c - Prometheus text exposition format (version 0.0.4), for
+ * format/prom.c - Prometheus text exposition format (version 0.0.4), for
  * node_exporter's textfile collector (--prometheus --output FILE), so a
  * fleet is scraped by the Prometheus it already runs.
  *
@@ -17,7 +17,9 @@
  * Sockets: with --by socket or both, series carry socket (the slot number,
  * "0" for other) and socket_type labels, at most ZCS_NSLOTS values per
  * process; zcshim_socket_info carries what would not be bounded or would
- * change (endpoints, state) once per socket, to join on.
+ * change (endpoints, state) once per socket, to join on. Label values are
+ * the text form of the app's bytes (format/escape.c): valid UTF-8, as the
+ * format requires; endpoints one value, a space between them.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -27,29 +29,17 @@
 #include "histo.h"
 #include "stat.h"
 
-static void label_value(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			putc(*s, f);
-	}
-}
-
 static void proc_labels(FILE *f, const struct zcs_snapshot *s)
 {
 	fprintf(f, "pid=\"%d\",seq=\"%u\",exe=\"", s->hdr.pid, s->hdr.seq);
-	label_value(f, s->hdr.exe);
+	esc_prom(f, s->hdr.exe);
 	putc('"', f);
 }
 
 static void socket_labels(FILE *f, const struct zcs_snapshot *s, unsigned slot)
 {
 	fprintf(f, ",socket=\"%u\",socket_type=\"", slot);
-	label_value(f, socket_type(s, slot));
+	esc_prom(f, socket_type(s, slot));
 	putc('"', f);
 }
 
@@ -206,10 +196,10 @@ static void sockets(FILE *f, struct zcs_snapshot *const *s, size_t n)
 			fprintf(f, "zcshim_socket_info{");
 			proc_labels(f, s[i]);
 			socket_labels(f, s[i], slot);
-			char eps[2 * ZCS_ENDPOINTS_MAX];
 			fprintf(f, ",endpoints=\"");
-			label_value(f, zcs_endpoints_joined(row, " ", eps, sizeof eps));
-			fprintf(f, "\",state=\"%s\"} 1\n", zcs_sock_state_name(row));
+			esc_prom_endpoints(f, row);
+			fprintf(f, "\",endpoints_cut=\"%d\",state=\"%s\"} 1\n",
+				zcs_endpoints_cut(row), zcs_sock_state_name(row));
 		}
 	}
 	per_process(f, s, n, "zcshim_sockets_seen", "gauge",

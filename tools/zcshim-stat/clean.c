@@ -74,8 +74,9 @@ int clean_run(FILE *f)
 			continue;
 		}
 		removed++;
+		char name[ESC_NAME_MAX];
 		fprintf(f, "removed %s (pid %d, %s, %s)\n", names[i].path, s->hdr.pid,
-			s->hdr.exe, zcs_live_name(s->live));
+			esc_name(s->hdr.exe, name, sizeof name), zcs_live_name(s->live));
 	}
 	fprintf(f, "%zu segment%s removed, %zu kept\n", removed, removed == 1 ? "" : "s",
 		kept);

@@ -1,14 +1,17 @@
 /*
- * out_csv.c - one row per process x op x path x size class, after one
+ * format/csv.c - one row per process x op x path x size class, after one
  * header line, for gnuplot, pandas or a spreadsheet (RFC 4180: commas,
- * quotes only where a program name needs them). A single process and --all
+ * quotes only where a name or an endpoint needs them). A single process and --all
  * share the columns, so files from both concatenate (less their headers).
  * A value that does not exist (nothing timed, the open last size class) is
  * an empty field, which pandas reads as NaN, rather than a misleading 0.
  * So is what --by merged: socket and socket_type with --by size (the
  * default: rows summed over sockets), the size columns with --by socket.
  * The socket columns come last so that readers of the older columns by
- * position still work.
+ * position still work: socket, socket_type, then the socket's endpoints as
+ * one field (a space between them) and endpoints_cut (1: the list ends
+ * early). Names and endpoints are in their text form (format/escape.c), so
+ * a field never holds a line break.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -18,22 +21,8 @@
 
 #define CSV_HEADER                                                                  \
 	"pid,seq,exe,state,mode,op,path,size_class,size_lo,size_hi,count,bytes,timed," \
-	"time_ns_sum,mean_ns,p50_ns,p90_ns,p99_ns,max_ns,socket,socket_type"
-
-static void csv_str(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	putc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			putc('"', f);
-		putc(*s, f);
-	}
-	putc('"', f);
-}
+	"time_ns_sum,mean_ns,p50_ns,p90_ns,p99_ns,max_ns,socket,socket_type,endpoints," \
+	"endpoints_cut"
 
 /* ",v", or "," alone for none (0 ns: nothing timed; max: no upper bound) */
 static void field(FILE *f, uint64_t v)
@@ -51,7 +40,7 @@ static void csv_one(FILE *f, const struct zcs_snapshot *s, unsigned by)
 		const struct zcs_cell *c = x.cell;
 		uint64_t timed = zcs_cell_timed(c);
 		fprintf(f, "%d,%u,", s->hdr.pid, s->hdr.seq);
-		csv_str(f, s->hdr.exe);
+		esc_csv(f, s->hdr.exe);
 		fprintf(f, ",%s,%s,%s,%s,", zcs_live_name(s->live), zcs_mode_name(s->hdr.mode),
 			zcs_op_name(x.op), zcs_path_name(x.path));
 		if (x.size_class != ZCS_ALL)
@@ -70,9 +59,18 @@ static void csv_one(FILE *f, const struct zcs_snapshot *s, unsigned by)
 		field(f, zcs_cell_max_ns(c));
 		if (x.slot != ZCS_ALL) {
 			fprintf(f, ",%u,", x.slot);
-			csv_str(f, socket_type(s, x.slot));
+			esc_csv(f, socket_type(s, x.slot));
+			putc(',', f);
 		} else {
-			fputs(",,", f);
+			fputs(",,,", f);
+		}
+		/* "other" is not a socket: no endpoints, as with --by size */
+		if (x.slot != ZCS_ALL && x.slot != ZCS_SLOT_OTHER) {
+			const struct zcs_socket *row = &s->shared.sockets[x.slot];
+			esc_csv_endpoints(f, row);
+			fprintf(f, ",%d", zcs_endpoints_cut(row));
+		} else {
+			putc(',', f);
 		}
 		fputc('\n', f);
 	}

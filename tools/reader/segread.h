@@ -73,7 +73,8 @@ struct zcs_sum {
 
 struct zcs_snapshot {
 	char path[PATH_MAX];
-	struct zcs_header hdr;  /* validated */
+	struct zcs_header hdr;  /* validated; exe is NUL-terminated but holds the app's
+	                           bytes: control bytes and invalid UTF-8 included */
 	unsigned live;          /* enum zcs_live */
 	struct zcs_view shared; /* validated: every index entry a cell number below
 	                           cells_used used by one key only; row 0 is zero,
@@ -202,14 +203,15 @@ uint64_t zcs_ticks_unix_ns(const struct zcs_snapshot *s, uint64_t ticks);
 int zcs_cell_fields(const struct zcs_snapshot *s, unsigned c, unsigned *slot, unsigned *op,
 		    unsigned *path, unsigned *size_class);
 
-/* Endpoints of a socket row, one at a time: *it starts at 0; returns the
- * endpoint (NUL-terminated, any other byte possible) and sets *bound, or
- * NULL at the end. zcs_sock_cut(row): the list is not all. */
+/* The endpoints of a socket's row, one at a time, as the app gave them
+ * (any byte but NUL: escape them to show them), *bound (may be NULL) set
+ * to whether it was bound or connected; NULL after the last:
+ *   size_t it = 0; const char *ep;
+ *   while ((ep = zcs_endpoint_next(row, &it, NULL))) ...
+ * Safe on any row zcs_parse accepted. */
 const char *zcs_endpoint_next(const struct zcs_socket *row, size_t *it, int *bound);
-int zcs_sock_cut(const struct zcs_socket *row);
-/* The endpoints joined by sep into buf ("..." at the end if cut). */
-const char *zcs_endpoints_joined(const struct zcs_socket *row, const char *sep, char *buf,
-				 size_t len);
+/* Did an endpoint not fit (the list ends before all the socket's)? */
+int zcs_endpoints_cut(const struct zcs_socket *row);
 
 void zcs_inflight_now(const struct zcs_snapshot *s, uint64_t *buffers, uint64_t *bytes);
 
