@@ -11,8 +11,10 @@ BASE     := -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim
 B        := build
 
 SHIM_SRC := shim/interpose.c shim/resolve.c shim/hold.c shim/segment.c shim/sockets.c shim/config.c \
-            shim/clock.c shim/zmqmsg.c shim/warn.c
-SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
+            shim/clock.c shim/zmqmsg.c shim/warn.c \
+            shim/builtin.c shim/interposed.c shim/reach.c shim/elfdyn.c \
+            shim/dlreal.c shim/dlentry.S shim/dlsym.c shim/deepbind.c
+SHIM_SRC := $(filter $(wildcard shim/*.c shim/*.S),$(SHIM_SRC))
 READ_SRC := tools/segread.c shim/config.c
 # zcshim-stat: the command, then one file per output format or feature.
 STAT_LIB := tools/fmt.c tools/load.c tools/baseline.c tools/outfile.c tools/json.c \

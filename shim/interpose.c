@@ -36,7 +36,8 @@
  * (real.h) passes straight through unrecorded. zcs_tls.depth counts our own
  * frames on this thread and does the same for calls made under them. The
  * app's ffn runs with depth 0 (hold.c, and around the close in step 4), so
- * an ffn that sends, as pyzmq's does, is recorded as the app.
+ * an ffn that sends, as pyzmq's does, is recorded as the app. A libzmq
+ * built into an object with other code has no text range: builtin.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -46,9 +47,12 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "builtin.h"
 #include "clock.h"
 #include "config.h"
+#include "dlreal.h"
 #include "hold.h"
+#include "reach.h"
 #include "real.h"
 #include "record.h"
 #include "segment.h"
@@ -62,6 +66,8 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int inited;
 static unsigned mode = ZCS_MODE_OFF;
 static int layout_known;  /* zmqmsg.h's view of msg_t holds: classify sends */
+static int msg_fast;      /* layout_known, and no built-in libzmq's own sockets
+                             to look out for (builtin.h) */
 static int can_convert;   /* layout_known and mode convert */
 static uint64_t threshold_bytes;
 static uint32_t sample_every = 1;
@@ -134,6 +140,7 @@ static void init(void)
 	threshold_bytes = cfg.threshold_bytes;
 	sample_every = cfg.sample_every;
 	can_convert = layout_known && cfg.mode == ZCS_MODE_CONVERT;
+	msg_fast = layout_known && !__atomic_load_n(&zcs_libzmq_builtin, __ATOMIC_ACQUIRE);
 	mode = cfg.mode;
 	if (warn[0])
 		zcs_warn_once(warn);
@@ -148,8 +155,10 @@ static void init(void)
 __attribute__((constructor)) static void at_load(void)
 {
 	int saved = errno;
+	zcs_dl_resolve(); /* our dlsym and dlopen, and every dl* call of ours */
 	zcs_warn_init();
 	zcs_config_load(&cfg, env, warn, sizeof warn);
+	zcs_reach_set_on(cfg.mode != ZCS_MODE_OFF);
 	if (cfg.mode != ZCS_MODE_OFF) {
 		/* before the segment exists: a child forked before the first
 		 * libzmq call must not write into its parent's */
@@ -162,6 +171,8 @@ __attribute__((constructor)) static void at_load(void)
 
 __attribute__((destructor)) static void fini(void)
 {
+	if (cfg.keep) /* else nobody will read why */
+		zcs_reach_at_exit();
 	zcs_segment_exit();
 }
 
@@ -366,9 +377,11 @@ static NOINLINE int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, 
 			     int flags)
 {
 	/* A message libzmq would refuse (closed, never initialised) goes
-	 * straight to libzmq: even zmq_msg_size would assert on it. */
-	if (!layout_known || !zcs_msg_valid(msg))
-		return real_fn(msg, socket, flags);
+	 * straight to libzmq: even zmq_msg_size would assert on it. So do a
+	 * built-in libzmq's monitor events (builtin.h). */
+	if (__builtin_expect(!msg_fast, 0) || !zcs_msg_valid(msg))
+		if (!layout_known || !zcs_msg_valid(msg) || zcs_own_socket(socket))
+			return real_fn(msg, socket, flags);
 	unsigned slot = zcs_socket_slot(socket);
 	/* one look at the content block gives path, size and our record */
 	const struct zcs_zmq_content *content = zcs_msg_zerocopy(msg);
@@ -418,8 +431,12 @@ EXPORT int zmq_sendmsg(void *socket, zmq_msg_t *msg, int flags)
 
 EXPORT void *zmq_socket(void *ctx, int type)
 {
-	if (!active(__builtin_return_address(0)))
-		return real_zmq_socket ? real_zmq_socket(ctx, type) : (enosys(), NULL);
+	if (!active(__builtin_return_address(0))) {
+		void *own = real_zmq_socket ? real_zmq_socket(ctx, type) : (enosys(), NULL);
+		if (zcs_in_monitor && own) /* a built-in libzmq's monitor socket */
+			zcs_own_socket_add(own);
+		return own;
+	}
 	void *socket = real_zmq_socket(ctx, type);
 	if (socket)
 		zcs_socket_opened(socket, type);
@@ -451,11 +468,32 @@ EXPORT int zmq_connect(void *socket, const char *endpoint)
 
 EXPORT int zmq_close(void *socket)
 {
+	/* a built-in libzmq's monitor socket: its address may be a new one's next */
+	if (__atomic_load_n(&zcs_libzmq_builtin, __ATOMIC_RELAXED))
+		zcs_own_socket_remove(socket);
 	if (!active(__builtin_return_address(0)))
 		return real_zmq_close ? real_zmq_close(socket) : enosys();
 	unsigned slot = zcs_socket_closing(socket);
 	int rc = real_zmq_close(socket);
 	if (rc == 0)
 		zcs_socket_closed(socket, slot);
+	return rc;
+}
+
+/* Counts as a frame of ours: the socket libzmq makes for the monitor, and
+ * its zmq_bind and zmq_close, are libzmq's own. With a built-in libzmq the
+ * socket is noted, so that the events sent on it are told apart too. */
+EXPORT int zmq_socket_monitor(void *socket, const char *endpoint, int events)
+{
+	if (!active(__builtin_return_address(0)))
+		return real_zmq_socket_monitor ? real_zmq_socket_monitor(socket, endpoint, events)
+					       : enosys();
+	unsigned builtin = __atomic_load_n(&zcs_libzmq_builtin, __ATOMIC_RELAXED) != 0;
+	zcs_tls.depth++;
+	zcs_in_monitor += builtin;
+	int rc = real_zmq_socket_monitor ? real_zmq_socket_monitor(socket, endpoint, events)
+					 : enosys();
+	zcs_in_monitor -= builtin;
+	zcs_tls.depth--;
 	return rc;
 }

@@ -23,6 +23,7 @@ extern void *(*real_zmq_socket)(void *, int);
 extern int (*real_zmq_close)(void *);
 extern int (*real_zmq_bind)(void *, const char *);
 extern int (*real_zmq_connect)(void *, const char *);
+extern int (*real_zmq_socket_monitor)(void *, const char *, int); /* builtin.h: its socket */
 /* the socket table's type and bound address */
 extern int (*real_zmq_getsockopt)(void *, int, void *, size_t *);
 /* used by conversion and the layout self-test */
@@ -46,9 +47,16 @@ extern int (*real_zmq_msg_set_group)(zmq_msg_t *, const char *);
  * linker's lock: never call it with a lock of ours held. */
 int zcs_resolve(const void *caller);
 
+/* The same, for a libzmq function found some other way (dlsym on a handle,
+ * an RTLD_DEEPBIND object's binding): when no libzmq is in the global scope,
+ * libzmq is the object that holds found. Same rules as zcs_resolve. */
+int zcs_resolve_from(const void *found);
+
 /* libzmq's code, so that its own calls through its PLT (zmq_sendmsg jumping
  * to zmq_msg_send, zmq_send_const calling zmq_msg_init_data, socket monitor
- * events) are told from the app's. [0, 0) until libzmq is found. */
+ * events) are told from the app's. [0, 0) until libzmq is found, and for
+ * good when libzmq is built into an object that holds other code too
+ * (builtin.h). */
 extern uintptr_t zcs_libzmq_text_lo, zcs_libzmq_text_hi;
 
 static inline int zcs_called_by_libzmq(const void *return_address)

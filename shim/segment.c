@@ -5,7 +5,7 @@
  * The segment is made when the shim loads (mode convert or profile), so
  * that a process that never calls libzmq through us (libzmq linked
  * statically, or no libzmq at all) still shows up, as "no libzmq calls
- * seen", instead of not at all. Only the header and the shared part are
+ * seen" and why (reach.h), instead of not at all. Only the header and the shared part are
  * backed then (posix_fallocate, ~128 KiB); the shards, 6 MiB, are backed
  * when the first thread records. Backing before writing matters: on a full
  * tmpfs, touching a page of a sparse mapping raises SIGBUS in the host,
@@ -30,6 +30,7 @@
 
 #include "clock.h"
 #include "procstart.h"
+#include "reach.h"
 #include "segname.h"
 #include "record.h"
 #include "warn.h"
@@ -283,6 +284,7 @@ static void create(void)
 
 	seg.shards = (struct zcs_shard *)((char *)p + ZCS_SHARDS_OFFSET);
 	seg.hdr = h;
+	zcs_reach_publish(h);
 	/* Publish: everything above before the state a reader trusts. */
 	__atomic_store_n(&h->state, ZCS_STATE_RUNNING, __ATOMIC_RELEASE);
 	__atomic_store_n(&seg.state, 1, __ATOMIC_RELEASE);
@@ -380,6 +382,7 @@ static struct zcs_shard *claim(void)
 void zcs_segment_after_fork(void)
 {
 	/* The parent's mapping stays valid here but is the parent's to write. */
+	zcs_reach_publish(NULL);
 	if (seg.hdr)
 		munmap(seg.hdr, ZCS_SEGMENT_BYTES);
 	seg.hdr = NULL;

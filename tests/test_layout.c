@@ -7,9 +7,9 @@
 
 #include "zcshim_segment.h"
 
-Test(layout, version_2_header_offsets)
+Test(layout, version_3_header_offsets)
 {
-	cr_assert_eq(ZCS_LAYOUT_VERSION, 2);
+	cr_assert_eq(ZCS_LAYOUT_VERSION, 3);
 	cr_assert_eq(offsetof(struct zcs_header, magic), 0);
 	cr_assert_eq(offsetof(struct zcs_header, layout_version), 8);
 	cr_assert_eq(offsetof(struct zcs_header, header_bytes), 12);
@@ -34,10 +34,20 @@ Test(layout, version_2_header_offsets)
 	cr_assert_eq(offsetof(struct zcs_header, libzmq_version), 132);
 	cr_assert_eq(offsetof(struct zcs_header, flags), 136);
 	cr_assert_eq(offsetof(struct zcs_header, exe), 144);
-	cr_assert_eq(sizeof(struct zcs_header), 256);
+	/* layout 3: the reach block, after what layout 2 had */
+	cr_assert_eq(offsetof(struct zcs_header, reach_ways), 256);
+	cr_assert_eq(offsetof(struct zcs_header, reach_why), 260);
+	cr_assert_eq(offsetof(struct zcs_header, reach_how), 264);
+	cr_assert_eq(offsetof(struct zcs_header, reach_dlsym), 268);
+	cr_assert_eq(offsetof(struct zcs_header, reach_patched), 272);
+	cr_assert_eq(offsetof(struct zcs_header, reach_lost), 276);
+	cr_assert_eq(offsetof(struct zcs_header, reach_libzmq), 280);
+	cr_assert_eq(offsetof(struct zcs_header, reach_object), 440);
+	cr_assert_eq(sizeof(struct zcs_header), 600);
+	cr_assert_leq(sizeof(struct zcs_header), ZCS_SHARED_OFFSET, "the header fits its page");
 }
 
-Test(layout, version_2_shared_part)
+Test(layout, version_3_shared_part)
 {
 	cr_assert_eq(sizeof(struct zcs_gauge_line), 64, "one cache line per shard and side");
 	cr_assert_eq(offsetof(struct zcs_inflight, released), ZCS_NSHARDS * 64);
@@ -65,7 +75,7 @@ Test(layout, version_2_shared_part)
 		     ZCS_NOTHER_CELLS);
 }
 
-Test(layout, version_2_shard_and_segment_sizes)
+Test(layout, version_3_shard_and_segment_sizes)
 {
 	cr_assert_eq(sizeof(struct zcs_cell), (3 + ZCS_NBUCKETS) * 8);
 	cr_assert_eq(offsetof(struct zcs_shard, failed), 0);
@@ -103,4 +113,12 @@ Test(layout, names_cover_every_value)
 	cr_assert_str_eq(zcs_socket_type_name(-1), "?");
 	cr_assert_str_eq(zcs_op_name(ZCS_NOPS), "?");
 	cr_assert_str_eq(zcs_mode_name(ZCS_MODE_PROFILE), "profile");
+	for (unsigned i = 0; i < ZCS_NWHY; i++)
+		cr_assert_str_neq(zcs_reach_why_name(i), "?");
+	for (unsigned i = 0; i < ZCS_NHOW; i++)
+		cr_assert_str_neq(zcs_reach_how_name(i), "?");
+	for (unsigned bit = 1; bit & ZCS_WAY_ALL; bit <<= 1)
+		cr_assert_str_neq(zcs_way_name(bit), "?");
+	cr_assert_str_eq(zcs_reach_why_name(ZCS_NWHY), "?");
+	cr_assert_str_eq(zcs_way_name(ZCS_WAY_ALL + 1), "?");
 }
