@@ -15,7 +15,7 @@ SHIM_SRC := shim/interpose.c shim/resolve.c shim/hold.c shim/segment.c shim/sock
             shim/builtin.c shim/interposed.c shim/reach.c shim/elfdyn.c \
             shim/dlreal.c shim/dlentry.S shim/dlsym.c shim/deepbind.c
 SHIM_SRC := $(filter $(wildcard shim/*.c shim/*.S),$(SHIM_SRC))
-READ_SRC := tools/segread.c shim/config.c
+READ_SRC := tools/segread.c tools/reach_text.c shim/config.c
 # zcshim-stat: the command, then one file per output format or feature.
 STAT_LIB := tools/fmt.c tools/load.c tools/baseline.c tools/outfile.c tools/json.c \
             tools/out_table.c tools/out_json.c tools/out_csv.c tools/out_prom.c \

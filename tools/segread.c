@@ -164,7 +164,12 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 	    h.sample_every == 0)
 		return ERR("corrupt: state %u, mode %u, pid %d, sample %u", h.state, h.mode,
 			   h.pid, h.sample_every);
+	if (h.reach_why >= ZCS_NWHY || h.reach_how >= ZCS_NHOW || (h.reach_ways & ~ZCS_WAY_ALL))
+		return ERR("corrupt: reach why %u, how %u, ways %#x", h.reach_why, h.reach_how,
+			   h.reach_ways);
 	printable(h.exe, sizeof h.exe);
+	printable(h.reach_libzmq, sizeof h.reach_libzmq);
+	printable(h.reach_object, sizeof h.reach_object);
 	memcpy(&out->shared, (const unsigned char *)buf + h.shared_offset, sizeof out->shared);
 	if (check_shared(&out->shared, err, err_len) != 0)
 		return -1;

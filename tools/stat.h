@@ -47,9 +47,13 @@ const char *socket_type(const struct zcs_snapshot *s, unsigned slot);
 const char *fmt_socket(const struct zcs_snapshot *s, unsigned slot, char *buf, size_t len);
 /* Wall-clock ns as "2026-11-26 12:00:01.234" (local time); "-" for 0. */
 const char *fmt_unix_ns(uint64_t unix_ns, char *buf, size_t len);
-/* "pid N (exe): exited, no libzmq calls seen (...): nothing to show", the
- * whole answer for a process that loaded the shim but never called libzmq. */
+/* "pid N (exe): exited, no libzmq calls seen: WHY: nothing to show", the
+ * whole answer for a process that loaded the shim but never called libzmq
+ * (WHY: reach_text.h). */
 void print_no_calls(FILE *f, const struct zcs_snapshot *s);
+/* "reach: libzmq in /usr/lib/.../libzmq.so.5; calls came by symbol binding,
+ * dlsym (12 pointers)": how calls reached the shim, for a process with calls. */
+void print_reach(FILE *f, const struct zcs_snapshot *s);
 
 /* ---- load.c: a process's snapshot, less its --reset baseline ---- */
 
