@@ -66,10 +66,10 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int inited;
 static unsigned mode = ZCS_MODE_OFF;
 static int layout_known;  /* zmqmsg.h's view of msg_t holds: classify sends */
-static int msg_fast;      /* layout_known, and no built-in libzmq's own sockets
-                             to look out for (builtin.h) */
 static int can_convert;   /* layout_known and mode convert */
 static uint64_t threshold_bytes;
+static int msg_fast;      /* layout_known, and no built-in libzmq's own sockets
+                             to look out for (builtin.h) */
 static uint32_t sample_every = 1;
 static struct zcs_config cfg; /* read at load */
 static char warn[400];        /* said at the first call, if anything is wrong */
@@ -373,15 +373,22 @@ static int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
 	return rc;
 }
 
+/* Off the common path (msg_fast clear): may this send be recorded? Not if
+ * zmqmsg.h does not know this libzmq's messages, nor if it is a built-in
+ * libzmq's monitor event, sent on a socket of its own (builtin.h). */
+static __attribute__((noinline, cold)) int recordable_slow(zmq_msg_t *msg, void *socket)
+{
+	return layout_known && zcs_msg_valid(msg) && !zcs_own_socket(socket);
+}
+
 static NOINLINE int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *socket,
 			     int flags)
 {
 	/* A message libzmq would refuse (closed, never initialised) goes
-	 * straight to libzmq: even zmq_msg_size would assert on it. So do a
-	 * built-in libzmq's monitor events (builtin.h). */
-	if (__builtin_expect(!msg_fast, 0) || !zcs_msg_valid(msg))
-		if (!layout_known || !zcs_msg_valid(msg) || zcs_own_socket(socket))
-			return real_fn(msg, socket, flags);
+	 * straight to libzmq: even zmq_msg_size would assert on it. */
+	if ((__builtin_expect(!msg_fast, 0) && !recordable_slow(msg, socket)) ||
+	    !zcs_msg_valid(msg))
+		return real_fn(msg, socket, flags);
 	unsigned slot = zcs_socket_slot(socket);
 	/* one look at the content block gives path, size and our record */
 	const struct zcs_zmq_content *content = zcs_msg_zerocopy(msg);
