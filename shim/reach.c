@@ -309,7 +309,8 @@ void zcs_reach_at_exit(void)
 	s.self = (const void *)zcs_reach_at_exit;
 	snprintf(s.marker, sizeof s.marker, "%s%s", marker_a, marker_b);
 	dl_iterate_phdr(find_libzmq, &s);
-	dl_iterate_phdr(walk_slots, &s);
+	if (s.nzmq) /* without a libzmq object no slot can lead to one */
+		dl_iterate_phdr(walk_slots, &s);
 	if (s.bound)
 		__atomic_or_fetch(&st.ways, ZCS_WAY_BINDING, __ATOMIC_RELAXED);
 	mirror();
