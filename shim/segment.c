@@ -5,7 +5,7 @@
  * The segment is made when the shim loads (mode convert or profile), so
  * that a process that never calls libzmq through us (libzmq linked
  * statically, or no libzmq at all) still shows up, as "no libzmq calls
- * seen" and why (reach.h), instead of not at all. Only the header and the shared part are
+ * seen", instead of not at all. Only the header and the shared part are
  * backed then (posix_fallocate, ~128 KiB); the shards, 6 MiB, are backed
  * when the first thread records. Backing before writing matters: on a full
  * tmpfs, touching a page of a sparse mapping raises SIGBUS in the host,
