@@ -67,7 +67,7 @@ uintptr_t zcs_libzmq_text_lo, zcs_libzmq_text_hi;
 /* REQUIRED: the shim passes through without it. LOCAL: worth looking up
  * beyond the global scope (the draft API is absent from most builds, and a
  * miss there is the normal case). */
-enum { REQUIRED = 1, LOCAL = 2 };
+enum { REQUIRED = 1, LOCAL = 2, BOTH = REQUIRED | LOCAL };
 
 static const struct {
 	const char *name;
@@ -75,10 +75,11 @@ static const struct {
 	int how;
 } wanted[] = {
 #define W(name, how) { #name, (void **)&real_##name, how }
-	W(zmq_msg_init_data, 3), W(zmq_send, 3), W(zmq_send_const, 3), W(zmq_msg_send, 3),
-	W(zmq_sendmsg, 3), W(zmq_socket, 3), W(zmq_close, 3), W(zmq_bind, 3),
-	W(zmq_connect, 3), W(zmq_getsockopt, 3), W(zmq_msg_init, 3), W(zmq_msg_init_size, 3), W(zmq_msg_close, 3),
-	W(zmq_msg_data, 3), W(zmq_msg_size, 3), W(zmq_msg_more, 3), W(zmq_version, 3),
+	W(zmq_msg_init_data, BOTH), W(zmq_send, BOTH), W(zmq_send_const, BOTH),
+	W(zmq_msg_send, BOTH), W(zmq_sendmsg, BOTH), W(zmq_socket, BOTH), W(zmq_close, BOTH),
+	W(zmq_bind, BOTH), W(zmq_connect, BOTH), W(zmq_getsockopt, BOTH), W(zmq_msg_init, BOTH),
+	W(zmq_msg_init_size, BOTH), W(zmq_msg_close, BOTH), W(zmq_msg_data, BOTH),
+	W(zmq_msg_size, BOTH), W(zmq_msg_more, BOTH), W(zmq_version, BOTH),
 	W(zmq_socket_monitor, LOCAL),
 	W(zmq_msg_routing_id, 0), W(zmq_msg_set_routing_id, 0), W(zmq_msg_group, 0),
 	W(zmq_msg_set_group, 0),
