@@ -188,6 +188,7 @@ struct scan {
 	} zmq[MAX_LIBZMQ];
 	int nzmq;
 	int bound;                     /* a GOT slot holds our wrapper */
+	int lost_imports;              /* the lost RTLD_DEEPBIND file imports our names */
 	char direct[ZCS_REACH_NAME_MAX]; /* first object bound straight to libzmq */
 	char statik[ZCS_REACH_NAME_MAX]; /* first object with libzmq unexported */
 	int statik_found, statik_main;
@@ -235,12 +236,20 @@ static int in_libzmq(const struct scan *s, const void *addr)
 	return 0;
 }
 
+static int same_file(const char *path, const char *file)
+{
+	return zcs_str_eq(zcs_basename(path), zcs_basename(file));
+}
+
 static int check_slot(void **slot, const char *name, void *arg)
 {
 	struct scan *s = arg;
 	if (!zcs_interposed_find(name))
 		return 0;
 	void *v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&st.lost_set, __ATOMIC_ACQUIRE) == 2 &&
+	    same_file(s->obj->dlpi_name, st.lost_file))
+		s->lost_imports = 1;
 	if (zcs_interposed_own(v)) {
 		s->bound = 1;
 	} else if (!s->direct[0] && in_libzmq(s, v)) {
@@ -283,20 +292,36 @@ static int find_static(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
-/* Is the object at addr in the base namespace? */
-static int base_namespace(uintptr_t addr)
+/* A libzmq in a namespace other than ours (dlmopen): dl_iterate_phdr shows
+ * only the caller's, so the debugger's list of namespaces is read (glibc
+ * 2.35 and later chain them, r_version 2). */
+static int other_namespace(char *name)
 {
-	Dl_info info;
-	struct link_map *l = NULL;
-	Lmid_t ns = LM_ID_BASE;
-	if (dladdr1((void *)addr, &info, (void **)&l, RTLD_DL_LINKMAP) && l)
-		dlinfo(l, RTLD_DI_LMID, &ns);
-	return ns == LM_ID_BASE;
-}
-
-static int same_file(const char *path, const char *file)
-{
-	return zcs_str_eq(zcs_basename(path), zcs_basename(file));
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+	/* the executable's DT_DEBUG points at the first of them (link.h) */
+	const struct r_debug_extended *ns = NULL;
+	const struct link_map *exe = _r_debug.r_map;
+	for (const ElfW(Dyn) *d = exe ? exe->l_ld : NULL; d && d->d_tag != DT_NULL; d++)
+		if (d->d_tag == DT_DEBUG)
+			ns = (const struct r_debug_extended *)d->d_un.d_ptr;
+	if (!ns || ns->base.r_version < 2)
+		return 0;
+	for (ns = ns->r_next; ns; ns = ns->r_next)
+		for (const struct link_map *l = ns->base.r_map; l; l = l->l_next) {
+			struct zcs_elf e;
+			if (!l->l_name || zcs_elf_init(&e, l->l_addr, l->l_ld) != 0)
+				continue;
+			if (zcs_reach_is_libzmq_name(l->l_name) ||
+			    (e.soname && zcs_reach_is_libzmq_name(e.soname)) ||
+			    zcs_elf_defines(&e, "zmq_msg_send")) {
+				copy_name(name, l->l_name);
+				return 1;
+			}
+		}
+#else
+	(void)name;
+#endif
+	return 0;
 }
 
 void zcs_reach_at_exit(void)
@@ -330,16 +355,19 @@ void zcs_reach_at_exit(void)
 		if (!h->reach_libzmq[0])
 			memcpy(h->reach_libzmq, s.zmq[0].name, sizeof h->reach_libzmq);
 		int lost = __atomic_load_n(&st.lost_set, __ATOMIC_ACQUIRE) == 2;
-		if (!base_namespace(s.zmq[0].addr)) {
-			how = ZCS_HOW_NAMESPACE;
-		} else if (s.direct[0]) {
+		if (s.direct[0]) {
 			how = lost && same_file(s.direct, st.lost_file) ? ZCS_HOW_DEEPBIND
 									: ZCS_HOW_DIRECT;
 			object = s.direct;
-		} else if (lost) {
+		} else if (lost && s.lost_imports) { /* bound lazily, never called */
 			how = ZCS_HOW_DEEPBIND;
 			object = st.lost_file;
 		}
+	} else if (other_namespace(s.zmq[0].name)) {
+		why = ZCS_WHY_BYPASSED;
+		how = ZCS_HOW_NAMESPACE;
+		if (!h->reach_libzmq[0])
+			memcpy(h->reach_libzmq, s.zmq[0].name, sizeof h->reach_libzmq);
 	} else {
 		dl_iterate_phdr(find_static, &s);
 		why = s.statik_found ? ZCS_WHY_STATIC : ZCS_WHY_NO_LIBZMQ;

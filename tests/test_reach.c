@@ -379,6 +379,17 @@ Test(reach, libzmq_loaded_and_never_called_is_not_called_static)
 	cr_assert_eq(snap->hdr.reach_how, ZCS_HOW_UNKNOWN);
 }
 
+Test(reach, libzmq_in_another_namespace_is_said_to_be)
+{
+	if (sh_sanitizer_preloaded()) /* the plugin's own copy of the runtime, in there */
+		cr_skip_test("a sanitizer runtime cannot run twice, as a new namespace would "
+			     "load it; the plain suite runs this");
+	const char *argv[] = { "zcdlopen", "plugin-dlmopen", zc_build("zcplugin.so"), NULL };
+	nothing_seen(argv, ZCS_WHY_BYPASSED, "",
+		     "into another link-map namespace (dlmopen), where the shim is not");
+	cr_assert_eq(snap->hdr.reach_how, ZCS_HOW_NAMESPACE);
+}
+
 Test(reach, no_libzmq_at_all_is_said_to_be)
 {
 	const char *argv[] = { "/bin/true", NULL };

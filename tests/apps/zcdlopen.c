@@ -7,6 +7,8 @@
  *   zcdlopen plugin-deepbind|plugin-deepbind-lazy PLUGIN   the same with
  *           RTLD_DEEPBIND (RTLD_NOW or RTLD_LAZY), as PHP loads extensions;
  *           PLUGIN may be a bare name, searched for as dlopen does
+ *   zcdlopen plugin-dlmopen PLUGIN                  the same in a new link-map
+ *           namespace (dlmopen), where neither the shim nor its libzmq is
  *   zcdlopen direct                                 dlopen libzmq.so.5 itself,
  *           RTLD_LOCAL, and call it only through dlsym pointers
  *   zcdlopen load-only                              dlopen libzmq.so.5 and
@@ -56,7 +58,7 @@ static int direct(void)
 
 static int plugin(const char *file, int mode)
 {
-	void *h = dlopen(file, mode);
+	void *h = mode < 0 ? dlmopen(LM_ID_NEWLM, file, RTLD_NOW) : dlopen(file, mode);
 	if (!h)
 		return fprintf(stderr, "zcdlopen: %s\n", dlerror()), 1;
 	int (*run)(int) = (int (*)(int))dlsym(h, "zcplugin_run");
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 		{ "plugin-global", RTLD_NOW | RTLD_GLOBAL },
 		{ "plugin-deepbind", RTLD_NOW | RTLD_DEEPBIND },
 		{ "plugin-deepbind-lazy", RTLD_LAZY | RTLD_DEEPBIND },
+		{ "plugin-dlmopen", -1 },
 	};
 	int bad = -1;
 	for (size_t i = 0; argc == 3 && i < sizeof modes / sizeof modes[0]; i++)
@@ -84,7 +87,7 @@ int main(int argc, char **argv)
 		bad = !dlopen("libzmq.so.5", RTLD_NOW | RTLD_LOCAL);
 	if (bad < 0) {
 		fprintf(stderr, "usage: zcdlopen plugin-local|plugin-global|plugin-deepbind|"
-				"plugin-deepbind-lazy PLUGIN | direct | load-only\n");
+				"plugin-deepbind-lazy|plugin-dlmopen PLUGIN | direct | load-only\n");
 		return 2;
 	}
 	printf("%s\n", bad ? "failed" : "ok");
