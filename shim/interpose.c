@@ -400,9 +400,11 @@ static NOINLINE int send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, 
 	int rc = -1, sent_copy = 0;
 	zcs_tls.depth++;
 	zcs_tls.in_send++;
-	if (h) /* before the send: its ffn may run inside it; atomic like
-		  converted, for the same reason (TSan cannot see libzmq's pipe) */
+	if (h) { /* before the send: its ffn may run inside it; atomic like
+		    converted, for the same reason (TSan cannot see libzmq's pipe) */
 		__atomic_store_n(&h->slot, (uint16_t)slot, __ATOMIC_RELAXED);
+		zcs_handoff_send(h); /* the send hands it on, with all we did to it */
+	}
 	if (path == ZCS_PATH_ZEROCOPY && bytes < threshold_bytes && can_convert)
 		rc = send_converted(real_fn, msg, socket, flags, bytes, h, &sent_copy);
 	if (sent_copy)
