@@ -15,23 +15,30 @@ B        := build
 
 SHIM_SRC := shim/interpose.c shim/recv.c shim/resolve.c shim/hold.c shim/pairs.c shim/sample.c \
             shim/segment.c shim/ledger.c shim/creds.c shim/sockets.c shim/config.c \
-            shim/clock.c shim/zmqmsg.c shim/warn.c
-SHIM_SRC := $(filter $(wildcard shim/*.c),$(SHIM_SRC))
+            shim/clock.c shim/zmqmsg.c shim/warn.c \
+            shim/builtin.c shim/interposed.c shim/reach.c shim/elfdyn.c \
+            shim/dlreal.c shim/dlentry.S shim/dlsym.c shim/deepbind.c
+SHIM_SRC := $(filter $(wildcard shim/*.c shim/*.S),$(SHIM_SRC))
 # tools/: one room per part. reader/ is the segment reader library, shared
 # by both commands, the tests and the fuzzer; zcshim-stat/ is main.c (the
 # command line), one file per command (watch, recommend, compare, ...) and
 # its helpers, and format/ one file per output format. Every .c there is
 # built in, so a new command or format is a new file (and a line in main.c).
 TOOLS_INC := -Itools/reader -Itools/zcshim-stat
-READ_SRC := tools/reader/segread.c shim/config.c
+READ_SRC := tools/reader/segread.c tools/reader/reach_text.c shim/config.c
 STAT_LIB := $(sort $(filter-out tools/zcshim-stat/main.c,$(wildcard tools/zcshim-stat/*.c)) \
             $(wildcard tools/zcshim-stat/format/*.c)) $(READ_SRC)
 STAT_SRC := tools/zcshim-stat/main.c $(STAT_LIB)
 RUN_SRC  := tools/zcshim-run/main.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*/*.h)
 
+# The apps of the reach tests (tests/test_reach.c, tests/test_bindings.c).
+REACH_PROGS := $(B)/zcdlsym $(B)/libzcnext.so $(B)/zcdlopen-rpath $(B)/zcplugin-now.so \
+               $(B)/zcbuiltin.so $(B)/zcbuiltin-hidden.so $(B)/zcstatic $(B)/zccppzmq
+
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
+         $(REACH_PROGS) \
          $(B)/zcdemo $(B)/zcsockets $(B)/zcchain $(B)/zcpace $(B)/test_unit $(B)/test_integration \
          $(B)/test_stat
 
@@ -74,6 +81,58 @@ $(B)/zcplugin.so: tests/apps/zcplugin.c | $(B)
 $(B)/zcdlopen: tests/apps/zcdlopen.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -ldl
 
+# ---- reach: libzmq through dlsym, RTLD_DEEPBIND, built into a plugin
+
+# calls libzmq only through dlsym pointers
+$(B)/zcdlsym: tests/apps/zcdlsym.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -ldl -lpthread
+
+# a second preload, after the shim, that uses dlsym(RTLD_NEXT)
+$(B)/libzcnext.so: tests/apps/zcnext.c | $(B)
+	$(CC) $(BASE) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< -ldl
+
+# zcdlopen with DT_RUNPATH $$ORIGIN: a bare plugin name is found beside it
+$(B)/zcdlopen-rpath: tests/apps/zcdlopen.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,--enable-new-dtags \
+	  '-Wl,-rpath,$$ORIGIN' -o $@ $< -ldl
+
+# zcplugin bound at load and its GOT read-only after (BIND_NOW, RELRO)
+$(B)/zcplugin-now.so: tests/apps/zcplugin.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -Wl,-z,now -Wl,-z,relro \
+	  -o $@ $< $(ZMQ_LIBS)
+
+# Debian's libzmq.a (libzmq3-dev) built into zcplugin, as libzmq 4.3.5 is
+# into zeromq.js's addon.node: zmq_* exported (zcbuiltin.so) or not
+# (zcbuiltin-hidden.so). libzmq.a is PIE code, not PIC: see
+# tests/apps/zcbuiltin_glue.c for what that takes.
+ZMQ_A      := $(shell pkg-config --variable=libdir libzmq 2>/dev/null)/libzmq.a
+ZMQ_A_LIBS := -static-libstdc++ -static-libgcc -Wl,-Bstatic -lnorm -lprotokit -Wl,-Bdynamic \
+              -lgssapi_krb5 -lsodium -lpgm -lbsd -lpthread -ldl
+$(B)/zcplugin-pic.o: tests/apps/zcplugin.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(B)/zcbuiltin_glue.o: tests/apps/zcbuiltin_glue.c | $(B)
+	$(CC) $(BASE) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(B)/zcbuiltin.so: $(B)/zcplugin-pic.o $(B)/zcbuiltin_glue.o tests/apps/zcbuiltin.map
+	$(CXX) $(CFLAGS) -shared $(LDFLAGS) -Wl,--version-script=tests/apps/zcbuiltin.map \
+	  -o $@ $(B)/zcplugin-pic.o $(B)/zcbuiltin_glue.o $(ZMQ_A) $(ZMQ_A_LIBS)
+
+$(B)/zcbuiltin-hidden.so: $(B)/zcplugin-pic.o $(B)/zcbuiltin_glue.o tests/apps/zcbuiltin-hidden.map
+	$(CXX) $(CFLAGS) -shared $(LDFLAGS) -Wl,--version-script=tests/apps/zcbuiltin-hidden.map \
+	  -o $@ $(B)/zcplugin-pic.o $(B)/zcbuiltin_glue.o $(ZMQ_A) $(ZMQ_A_LIBS)
+
+# libzmq.a linked into an executable, nothing exported
+$(B)/zcstatic.o: tests/apps/zcstatic.c | $(B)
+	$(CC) $(BASE) $(CFLAGS) -c -o $@ $<
+
+$(B)/zcstatic: $(B)/zcstatic.o $(B)/zcplugin-pic.o
+	$(CXX) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ZMQ_A) $(ZMQ_A_LIBS)
+
+# cppzmq (header-only) as a C++ program uses it: tests/test_bindings.c
+$(B)/zccppzmq: tests/bindings/pushpull.cpp | $(B)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
+
 $(B)/zcload: tests/apps/zcload.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
@@ -100,8 +159,9 @@ UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_utf8.c tests/test_
 $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h tests/segimg.h | $(B)
 	$(CC) $(BASE) $(TOOLS_INC) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
-INTEG_SRC := tests/test_integration.c tests/test_hotpath.c tests/spawn.c
-$(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
+INTEG_SRC := tests/test_integration.c tests/test_hotpath.c tests/test_reach.c tests/test_bindings.c \
+             tests/seghelp.c tests/spawn.c
+$(B)/test_integration: $(INTEG_SRC) tests/spawn.h tests/seghelp.h $(READ_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 # zcshim-stat's formats and commands, run as a user runs them; links the
@@ -135,6 +195,7 @@ test: all check-clang
 
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
              $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
+             $(REACH_PROGS) \
              $(B)/zcchain $(B)/zcpace $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)

@@ -11,10 +11,10 @@ BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead $(B)/zcsocklookup $(B)/libzcdelay.so
 # make all builds the benchmarks too (the tests run zcbench once)
 all: $(BENCH_PROGS)
 
-$(B)/zcbench: bench/zcbench.c | $(B)
+$(B)/zcbench: bench/zcbench.c bench/libzmq_own.h | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread -ldl -lm
 
-$(B)/zcoverhead: bench/zcoverhead.c | $(B)
+$(B)/zcoverhead: bench/zcoverhead.c bench/libzmq_own.h | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread -ldl
 
 # the shim's socket lookup alone, linked from its own source

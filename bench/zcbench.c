@@ -42,6 +42,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "libzmq_own.h"
+
 #define MAX_SIZES        64
 #define HWM_BUDGET_BYTES (64u << 20) /* per socket: caps memory at 4 MB sizes */
 #define HWM_MAX          1000        /* libzmq's default */
@@ -214,11 +216,8 @@ static void *data_socket(void *ctx, int type, int hwm)
  * shim's mode as it will read it from the environment, else "none". */
 static const char *shim_mode(void)
 {
-	void *h = dlopen("libzmq.so.5", RTLD_LAZY | RTLD_NOLOAD);
-	void *real = h ? dlsym(h, "zmq_msg_send") : NULL;
+	void *real = libzmq_own("zmq_msg_send");
 	void *seen = dlsym(RTLD_DEFAULT, "zmq_msg_send");
-	if (h)
-		dlclose(h);
 	if (!real || real == seen)
 		return "none";
 	/* the shim's rule: ZCSHIM_MODE if given, else convert when a threshold

@@ -3,7 +3,8 @@
  *
  * Run under LD_PRELOAD=libzcshim.so, every loop is timed twice in the same
  * process, batch after batch alternately: once calling libzmq's own entry
- * points (looked up in libzmq.so.5 with dlsym, so the shim is bypassed) and
+ * points (looked up in libzmq.so.5 with libc's dlsym, so the shim is
+ * bypassed: libzmq_own.h) and
  * once calling the same names as an app does (so the shim's wrappers run).
  * The median of the paired batch differences, divided by the intercepted
  * calls per iteration, is the ns the shim adds per call; pairing adjacent
@@ -40,6 +41,8 @@
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
+
+#include "libzmq_own.h"
 
 #define MAX_PAIRS 1001
 
@@ -277,19 +280,14 @@ static const struct api app_api = {
 /* libzmq's own, bypassing any interposer. */
 static void direct_api(struct api *a)
 {
-	void *h = dlopen("libzmq.so.5", RTLD_LAZY | RTLD_NOLOAD);
-	if (!h) {
-		fprintf(stderr, "zcoverhead: libzmq.so.5 not loaded: %s\n", dlerror());
-		exit(1);
-	}
-	*(void **)&a->init_data = dlsym(h, "zmq_msg_init_data");
-	*(void **)&a->init_size = dlsym(h, "zmq_msg_init_size");
-	*(void **)&a->close = dlsym(h, "zmq_msg_close");
-	*(void **)&a->data = dlsym(h, "zmq_msg_data");
-	*(void **)&a->send = dlsym(h, "zmq_send");
-	*(void **)&a->msg_send = dlsym(h, "zmq_msg_send");
-	*(void **)&a->recv = dlsym(h, "zmq_recv");
-	*(void **)&a->msg_recv = dlsym(h, "zmq_msg_recv");
+	*(void **)&a->init_data = libzmq_own("zmq_msg_init_data");
+	*(void **)&a->init_size = libzmq_own("zmq_msg_init_size");
+	*(void **)&a->close = libzmq_own("zmq_msg_close");
+	*(void **)&a->data = libzmq_own("zmq_msg_data");
+	*(void **)&a->send = libzmq_own("zmq_send");
+	*(void **)&a->msg_send = libzmq_own("zmq_msg_send");
+	*(void **)&a->recv = libzmq_own("zmq_recv");
+	*(void **)&a->msg_recv = libzmq_own("zmq_msg_recv");
 	if (!a->init_data || !a->init_size || !a->close || !a->data || !a->send || !a->msg_send ||
 	    !a->recv || !a->msg_recv) {
 		fprintf(stderr, "zcoverhead: libzmq symbols missing\n");

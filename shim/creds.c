@@ -10,11 +10,12 @@
  * file to the uid it is about to take (and back, if the call fails). Every
  * call returns what libc returned, with libc's errno.
  */
-#include <dlfcn.h>
+#include <dlfcn.h> /* RTLD_NEXT */
 #include <errno.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "dlreal.h"
 #include "segment.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -27,7 +28,7 @@ typedef int uid3_fn(uid_t, uid_t, uid_t);
 #define REAL(name, type)                                                     \
 	static type *real_##name;                                            \
 	if (!real_##name)                                                    \
-		real_##name = (type *)dlsym(RTLD_NEXT, #name);               \
+		real_##name = (type *)zcs_dlsym(RTLD_NEXT, #name);           \
 	if (!real_##name) {                                                  \
 		errno = ENOSYS;                                              \
 		return -1;                                                   \

@@ -45,6 +45,10 @@
  * tail-jumps to zmq_msg_send, so that call returns straight to us). An
  * ffn that sends, as pyzmq's does, is app code and is recorded as the app.
  *
+ * A libzmq built into an object with other code (zeromq.js's addon.node)
+ * has no text range: calls nested in our wrappers are then told by the
+ * depth counter, kept only in that case, and its own sockets by builtin.h.
+ *
  * The receive side (zmq_recv, zmq_msg_recv, zmq_recvmsg, zmq_poll) is in
  * recv.c; what every wrapper shares, in wrap.h.
  */
@@ -56,10 +60,13 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "builtin.h"
 #include "clock.h"
 #include "config.h"
+#include "dlreal.h"
 #include "hold.h"
 #include "pairs.h"
+#include "reach.h"
 #include "real.h"
 #include "record.h"
 #include "segment.h"
@@ -72,6 +79,8 @@ int zcs_inited;
 unsigned zcs_mode = ZCS_MODE_OFF;
 int zcs_layout_known;
 static int can_convert;   /* layout_known and mode convert */
+static int msg_fast;      /* layout_known, and no built-in libzmq's own sockets
+                             to look out for (builtin.h) */
 static uint64_t threshold_bytes;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static char warn[400];    /* said at the first call, if anything is wrong */
@@ -178,6 +187,7 @@ static void init(void)
 	threshold_bytes = cfg.threshold_bytes;
 	zcs_sample_every = cfg.sample_every;
 	can_convert = zcs_layout_known && cfg.mode == ZCS_MODE_CONVERT;
+	msg_fast = zcs_layout_known && !__atomic_load_n(&zcs_libzmq_builtin, __ATOMIC_ACQUIRE);
 	zcs_mode = cfg.mode;
 	if (warn[0])
 		zcs_warn_once(warn);
@@ -191,7 +201,9 @@ static void init(void)
 __attribute__((constructor)) static void at_load(void)
 {
 	int saved = errno;
+	zcs_dl_resolve(); /* our dlsym and dlopen, and every dl* call of ours */
 	const struct zcs_config *c = zcs_settings();
+	zcs_reach_set_on(c->mode != ZCS_MODE_OFF);
 	if (c->mode != ZCS_MODE_OFF) {
 		/* before the segment exists: a child forked before the first
 		 * libzmq call must not write into its parent's */
@@ -204,6 +216,8 @@ __attribute__((constructor)) static void at_load(void)
 
 __attribute__((destructor)) static void fini(void)
 {
+	if (zcs_settings()->keep) /* else nobody will read why */
+		zcs_reach_at_exit();
 	zcs_segment_exit();
 }
 
@@ -369,13 +383,22 @@ static OURS int send_converted(msg_send_fn *real_fn, zmq_msg_t *msg, void *socke
 	return rc;
 }
 
+/* Off the common path (msg_fast clear): may this send be recorded? Not if
+ * zmqmsg.h does not know this libzmq's messages, nor if it is a built-in
+ * libzmq's monitor event, sent on a socket of its own (builtin.h). */
+static __attribute__((noinline, cold)) int recordable_slow(zmq_msg_t *msg, void *socket)
+{
+	return zcs_layout_known && zcs_msg_valid(msg) && !zcs_own_socket(socket);
+}
+
 /* zmq_msg_send and zmq_sendmsg: one body, made twice (msg_send, sendmsg). */
 static inline __attribute__((always_inline)) int
 send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *socket, int flags)
 {
 	/* A message libzmq would refuse (closed, never initialised) goes
 	 * straight to libzmq: even zmq_msg_size would assert on it. */
-	if (!zcs_layout_known || !zcs_msg_valid(msg))
+	if ((__builtin_expect(!msg_fast, 0) && !recordable_slow(msg, socket)) ||
+	    !zcs_msg_valid(msg))
 		return real_fn(msg, socket, flags);
 	unsigned slot = zcs_slot_of(op, socket);
 	/* one look at the content block gives path, size and our record */
@@ -388,9 +411,11 @@ send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *socket, int fl
 	uint64_t t0 = zcs_sample_due(smp);
 	int rc = -1, sent_copy = 0;
 	zcs_tls.in_send++;
-	if (h) /* before the send: its ffn may run inside it; atomic like
-		  converted, for the same reason (TSan cannot see libzmq's pipe) */
+	if (h) { /* before the send: its ffn may run inside it; atomic like
+		    converted, for the same reason (TSan cannot see libzmq's pipe) */
 		__atomic_store_n(&h->slot, (uint16_t)slot, __ATOMIC_RELAXED);
+		zcs_handoff_send(h); /* the send hands it on, with all we did to it */
+	}
 	if (path == ZCS_PATH_ZEROCOPY && bytes < threshold_bytes && can_convert) {
 		if (zcs_tls.convert_nest < ZCS_CONVERT_NEST_MAX) {
 			zcs_tls.convert_nest++;
@@ -446,8 +471,12 @@ EXPORT int zmq_sendmsg(void *socket, zmq_msg_t *msg, int flags)
 
 EXPORT void *zmq_socket(void *ctx, int type)
 {
-	if (!zcs_active(__builtin_return_address(0)))
-		return real_zmq_socket ? real_zmq_socket(ctx, type) : (zcs_enosys(), NULL);
+	if (!zcs_active(__builtin_return_address(0))) {
+		void *own = real_zmq_socket ? real_zmq_socket(ctx, type) : (zcs_enosys(), NULL);
+		if (zcs_in_monitor && own) /* a built-in libzmq's monitor socket */
+			zcs_own_socket_add(own);
+		return own;
+	}
 	void *socket = real_zmq_socket(ctx, type);
 	if (socket)
 		zcs_socket_opened(socket, type);
@@ -479,11 +508,32 @@ EXPORT int zmq_connect(void *socket, const char *endpoint)
 
 EXPORT int zmq_close(void *socket)
 {
+	/* a built-in libzmq's monitor socket: its address may be a new one's next */
+	if (__atomic_load_n(&zcs_libzmq_builtin, __ATOMIC_RELAXED))
+		zcs_own_socket_remove(socket);
 	if (!zcs_active(__builtin_return_address(0)))
 		return real_zmq_close ? real_zmq_close(socket) : zcs_enosys();
 	unsigned slot = zcs_socket_closing(socket);
 	int rc = real_zmq_close(socket);
 	if (rc == 0)
 		zcs_socket_closed(socket, slot);
+	return rc;
+}
+
+/* Counts as a frame of ours: the socket libzmq makes for the monitor, and
+ * its zmq_bind and zmq_close, are libzmq's own. With a built-in libzmq the
+ * socket is noted, so that the events sent on it are told apart too. */
+EXPORT int zmq_socket_monitor(void *socket, const char *endpoint, int events)
+{
+	if (!zcs_active(__builtin_return_address(0)))
+		return real_zmq_socket_monitor ? real_zmq_socket_monitor(socket, endpoint, events)
+					       : zcs_enosys();
+	unsigned builtin = __atomic_load_n(&zcs_libzmq_builtin, __ATOMIC_RELAXED) != 0;
+	zcs_tls.depth++;
+	zcs_in_monitor += builtin;
+	int rc = real_zmq_socket_monitor ? real_zmq_socket_monitor(socket, endpoint, events)
+					 : zcs_enosys();
+	zcs_in_monitor -= builtin;
+	zcs_tls.depth--;
 	return rc;
 }

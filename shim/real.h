@@ -27,6 +27,7 @@ extern int (*real_zmq_msg_recv)(zmq_msg_t *, void *, int);
 extern int (*real_zmq_recvmsg)(void *, zmq_msg_t *, int);
 extern int (*real_zmq_recv)(void *, void *, size_t, int);
 extern int (*real_zmq_poll)(zmq_pollitem_t *, int, long);
+extern int (*real_zmq_socket_monitor)(void *, const char *, int); /* builtin.h: its socket */
 /* the socket table's type and bound address */
 extern int (*real_zmq_getsockopt)(void *, int, void *, size_t *);
 /* used by conversion and the layout self-test */
@@ -44,15 +45,23 @@ extern const char *(*real_zmq_msg_group)(zmq_msg_t *);
 extern int (*real_zmq_msg_set_group)(zmq_msg_t *, const char *);
 
 /* Find them all. Safe from any thread at any time, and again (only what is
- * still missing is looked up; a found pointer never changes). caller: code
+ * still missing is looked up; a found pointer changes once at most: to a
+ * forwarder, for a libzmq built into another object, builtin.h). caller: code
  * in the module that called us, for a libzmq loaded RTLD_LOCAL; may be
  * NULL. Returns 1 once every required function is found. Takes the dynamic
  * linker's lock: never call it with a lock of ours held. */
 int zcs_resolve(const void *caller);
 
+/* The same, for a libzmq function found some other way (dlsym on a handle,
+ * an RTLD_DEEPBIND object's binding): when no libzmq is in the global scope,
+ * libzmq is the object that holds found. Same rules as zcs_resolve. */
+int zcs_resolve_from(const void *found);
+
 /* libzmq's code, so that its own calls through its PLT (zmq_sendmsg jumping
  * to zmq_msg_send, zmq_send_const calling zmq_msg_init_data, socket monitor
- * events) are told from the app's. [0, 0) until libzmq is found. */
+ * events) are told from the app's. [0, 0) until libzmq is found, and for
+ * good when libzmq is built into an object that holds other code too
+ * (builtin.h). */
 extern uintptr_t zcs_libzmq_text_lo, zcs_libzmq_text_hi;
 
 static inline int zcs_called_by_libzmq(const void *return_address)

@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "ledger.h"
 #include "procid.h"
+#include "reach.h"
 #include "record.h"
 #include "segname.h"
 #include "utf8.h"
@@ -297,6 +298,7 @@ static void create(void)
 		shared->start_clock_ticks = zcs_ticks();
 		h->flags = seg.flags;
 	}
+	zcs_reach_publish(h);
 	/* Publish: everything above before the state a reader trusts. */
 	__atomic_store_n(&h->state, ZCS_STATE_RUNNING, __ATOMIC_RELEASE);
 	__atomic_store_n(&seg.state, 1, __ATOMIC_RELEASE);
@@ -635,6 +637,7 @@ long zcs_segment_give_to(uid_t uid)
 void zcs_segment_after_fork(void)
 {
 	/* The parent's mappings stay valid here but are the parent's to write. */
+	zcs_reach_publish(NULL);
 	if (seg.hdr)
 		munmap(seg.hdr, ZCS_BASE_BYTES);
 	for (unsigned c = 0; c < ZCS_NHIST_CHUNKS; c++)

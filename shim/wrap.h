@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "builtin.h"
 #include "clock.h"
 #include "real.h"
 #include "record.h"

@@ -120,6 +120,36 @@ enum zcs_clock { ZCS_CLOCK_MONOTONIC, ZCS_CLOCK_TSC };
                                    what came after is counted under the op's
                                    overflow cell or shard 0, or not at all */
 
+/* header.reach_ways: the ways calls reached the shim */
+#define ZCS_WAY_BINDING  0x1u /* symbol binding: an object's PLT/GOT bound to the shim */
+#define ZCS_WAY_DLSYM    0x2u /* pointers the shim's dlsym/dlvsym handed out */
+#define ZCS_WAY_DEEPBIND 0x4u /* an RTLD_DEEPBIND object's GOT, redirected */
+#define ZCS_WAY_BUILTIN  0x8u /* libzmq built into reach_libzmq, which holds other code
+                                 too (zeromq.js's addon.node) */
+#define ZCS_WAY_ALL      0xfu
+
+/* header.reach_why: decided at exit; UNKNOWN before (running, or killed) */
+enum zcs_reach_why {
+	ZCS_WHY_UNKNOWN,
+	ZCS_WHY_SEEN,        /* libzmq calls reached the shim */
+	ZCS_WHY_NO_LIBZMQ,   /* no libzmq was loaded */
+	ZCS_WHY_STATIC,      /* libzmq linked into reach_object (the executable when "")
+	                        without exported symbols */
+	ZCS_WHY_BYPASSED,    /* libzmq loaded (reach_libzmq), no call reached the shim */
+	ZCS_NWHY
+};
+
+/* header.reach_how: with ZCS_WHY_BYPASSED, what is known of the way round */
+enum zcs_reach_how {
+	ZCS_HOW_UNKNOWN,     /* not called, or called through pointers not from the shim */
+	ZCS_HOW_DEEPBIND,    /* reach_object was opened RTLD_DEEPBIND and not redirected */
+	ZCS_HOW_DIRECT,      /* reach_object's GOT points straight into libzmq
+	                        (RTLD_DEEPBIND, or -Bsymbolic) */
+	ZCS_HOW_NAMESPACE,   /* libzmq was loaded into another namespace (dlmopen) */
+	ZCS_NHOW
+};
+#define ZCS_REACH_NAME_MAX 160
+
 /* Size classes: class 0 is 0 bytes; class k in 1..27 holds [2^(k-1), 2^k),
  * so class 27 ends at 128 MiB; class 28 holds everything from 128 MiB up. */
 #define ZCS_NSIZES 29
@@ -317,6 +347,20 @@ struct zcs_header {
 	char     exe[64];        /* program_invocation_short_name, NUL-terminated,
 	                            cut on a UTF-8 character boundary */
 	uint64_t reserved[8];
+
+	/* ---- reach: how libzmq's calls got to the shim, or why none did.
+	 * Written by shim/reach.c: ways and counts as they happen, why and how
+	 * at exit (when the process exits normally). ---- */
+	uint32_t reach_ways;     /* ZCS_WAY_* bits */
+	uint32_t reach_why;      /* enum zcs_reach_why */
+	uint32_t reach_how;      /* enum zcs_reach_how, with ZCS_WHY_BYPASSED */
+	uint32_t reach_dlsym;    /* wrappers handed to dlsym/dlvsym callers */
+	uint32_t reach_patched;  /* RTLD_DEEPBIND objects whose GOT was redirected */
+	uint32_t reach_lost;     /* RTLD_DEEPBIND dlopens passed through unredirected */
+	char     reach_libzmq[ZCS_REACH_NAME_MAX]; /* the object libzmq was found in (a path),
+	                                              "" if none; ends in "..." when cut */
+	char     reach_object[ZCS_REACH_NAME_MAX]; /* the object reach_why / reach_how name,
+	                                              or the first reach_lost file; "" if none */
 };
 
 #define ZCS_LAYOUT_HASH                                                     \
@@ -413,6 +457,33 @@ static inline const char *zcs_ffn_thread_name(unsigned kind)
 		"own", "in_send", "io", "other",
 	};
 	return kind < ZCS_NFFN_THREADS ? names[kind] : "?";
+}
+
+static inline const char *zcs_reach_why_name(unsigned why)
+{
+	static const char *const names[ZCS_NWHY] = {
+		"unknown", "seen", "no_libzmq", "static", "bypassed",
+	};
+	return why < ZCS_NWHY ? names[why] : "?";
+}
+
+static inline const char *zcs_reach_how_name(unsigned how)
+{
+	static const char *const names[ZCS_NHOW] = {
+		"unknown", "deepbind", "direct", "namespace",
+	};
+	return how < ZCS_NHOW ? names[how] : "?";
+}
+
+static inline const char *zcs_way_name(unsigned bit)
+{
+	switch (bit) {
+	case ZCS_WAY_BINDING: return "binding";
+	case ZCS_WAY_DLSYM: return "dlsym";
+	case ZCS_WAY_DEEPBIND: return "deepbind";
+	case ZCS_WAY_BUILTIN: return "builtin";
+	default: return "?";
+	}
 }
 
 static inline const char *zcs_err_name(unsigned err)

@@ -35,6 +35,16 @@ const char *zc_build(const char *file)
 	return path;
 }
 
+/* Does env set the variable of entry ("NAME=...")? Then env's value wins. */
+static int overridden(const char *entry, const char *const env[])
+{
+	size_t len = strcspn(entry, "=");
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], entry, len) && env[i][len] == '=')
+			return 1;
+	return 0;
+}
+
 void zc_start(struct zc_proc *p, int preload, const char *const env[],
 	      const char *const argv[])
 {
@@ -42,7 +52,8 @@ void zc_start(struct zc_proc *p, int preload, const char *const env[],
 	char *envp[512];
 	size_t n = 0;
 	for (char **e = environ; *e && n < 400; e++)
-		if (strncmp(*e, "ZCSHIM_", 7) != 0 && strncmp(*e, "LD_PRELOAD=", 11) != 0)
+		if (strncmp(*e, "ZCSHIM_", 7) != 0 && strncmp(*e, "LD_PRELOAD=", 11) != 0 &&
+		    !overridden(*e, env))
 			envp[n++] = *e;
 	/* Knobs for the sanitizer and valgrind runs (see the Makefile):
 	 * ZCSHIM_TEST_SHIM replaces the shim, ZCSHIM_TEST_PRELOAD_FIRST puts a

@@ -22,7 +22,8 @@ struct zc_proc {
 const char *zc_build(const char *file);
 
 /* Start argv (argv[0] in the build dir unless absolute) with env entries
- * "K=V" added to a copy of ours with every ZCSHIM_* and LD_PRELOAD removed,
+ * "K=V" added to a copy of ours with every ZCSHIM_* and LD_PRELOAD removed
+ * (and whatever env sets: env's value wins),
  * and ZCSHIM_SAMPLE=1 unless env sets it; preload adds
  * LD_PRELOAD=<build>/libzcshim.so. Environment knobs:
  * ZCSHIM_TEST_SHIM (another shim), ZCSHIM_TEST_PRELOAD_FIRST (preloaded

@@ -37,7 +37,17 @@ Test(layout, version_3_header_offsets)
 	cr_assert_eq(offsetof(struct zcs_header, flags), 152);
 	cr_assert_eq(offsetof(struct zcs_header, uid), 156);
 	cr_assert_eq(offsetof(struct zcs_header, exe), 160);
-	cr_assert_eq(sizeof(struct zcs_header), 288);
+	/* the reach block: how calls reached the shim, or why none did */
+	cr_assert_eq(offsetof(struct zcs_header, reach_ways), 288);
+	cr_assert_eq(offsetof(struct zcs_header, reach_why), 292);
+	cr_assert_eq(offsetof(struct zcs_header, reach_how), 296);
+	cr_assert_eq(offsetof(struct zcs_header, reach_dlsym), 300);
+	cr_assert_eq(offsetof(struct zcs_header, reach_patched), 304);
+	cr_assert_eq(offsetof(struct zcs_header, reach_lost), 308);
+	cr_assert_eq(offsetof(struct zcs_header, reach_libzmq), 312);
+	cr_assert_eq(offsetof(struct zcs_header, reach_object), 472);
+	cr_assert_eq(sizeof(struct zcs_header), 632);
+	cr_assert_leq(sizeof(struct zcs_header), ZCS_SHARED_OFFSET, "the header fits its page");
 }
 
 Test(layout, version_3_shared_part)
@@ -123,4 +133,12 @@ Test(layout, names_cover_every_value)
 	cr_assert_str_eq(zcs_socket_type_name(-1), "?");
 	cr_assert_str_eq(zcs_op_name(ZCS_NOPS), "?");
 	cr_assert_str_eq(zcs_mode_name(ZCS_MODE_PROFILE), "profile");
+	for (unsigned i = 0; i < ZCS_NWHY; i++)
+		cr_assert_str_neq(zcs_reach_why_name(i), "?");
+	for (unsigned i = 0; i < ZCS_NHOW; i++)
+		cr_assert_str_neq(zcs_reach_how_name(i), "?");
+	for (unsigned bit = 1; bit & ZCS_WAY_ALL; bit <<= 1)
+		cr_assert_str_neq(zcs_way_name(bit), "?");
+	cr_assert_str_eq(zcs_reach_why_name(ZCS_NWHY), "?");
+	cr_assert_str_eq(zcs_way_name(ZCS_WAY_ALL + 1), "?");
 }

@@ -142,10 +142,30 @@ Test(reader, refuses_bad_magic)
 
 Test(reader, refuses_other_versions)
 {
-	hdr()->layout_version = 2;
+	hdr()->layout_version = 2; /* the one before the reach block */
 	refused(ZCS_SEGMENT_BYTES, "layout version 2");
 	hdr()->layout_version = ZCS_LAYOUT_VERSION + 1;
 	refused(ZCS_SEGMENT_BYTES, "layout version 4");
+}
+
+Test(reader, checks_the_reach_block)
+{
+	hdr()->reach_why = ZCS_NWHY;
+	refused(ZCS_SEGMENT_BYTES, "corrupt: reach why");
+	hdr()->reach_why = ZCS_WHY_BYPASSED;
+	hdr()->reach_how = ZCS_NHOW;
+	refused(ZCS_SEGMENT_BYTES, "corrupt: reach why 4, how 4");
+	hdr()->reach_how = ZCS_HOW_DIRECT;
+	hdr()->reach_ways = ZCS_WAY_ALL + 1;
+	refused(ZCS_SEGMENT_BYTES, "ways 0x10");
+	/* names are anyone's: cut at their end, control characters in text form */
+	hdr()->reach_ways = ZCS_WAY_DLSYM;
+	memset(hdr()->reach_object, 'x', sizeof hdr()->reach_object);
+	snprintf(hdr()->reach_libzmq, sizeof hdr()->reach_libzmq, "/lib/\nlibzmq\033.so");
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(strlen(snap->hdr.reach_object), sizeof snap->hdr.reach_object - 1);
+	cr_assert_str_eq(snap->hdr.reach_libzmq, "/lib/\\x0alibzmq\\x1b.so");
+	cr_assert_eq(snap->hdr.reach_how, ZCS_HOW_DIRECT);
 }
 
 Test(reader, refuses_other_layouts)

@@ -336,6 +336,7 @@ static void no_calls(const char *name, int pid)
 	unsigned char *img = seg_new(pid, ZCS_STATE_EXITED, "static");
 	seg_hdr(img)->flags = 0;
 	seg_hdr(img)->libzmq_version = 0;
+	seg_hdr(img)->reach_why = ZCS_WHY_STATIC; /* in the executable: no object named */
 	char path[128];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	/* the shards are not backed yet: a file of the header and shared part */
@@ -353,16 +354,18 @@ Test(sockets, no_calls_seen_is_one_line_in_every_view)
 	snprintf(path, sizeof path, "%s/zcshim.1.401.7.0", dir);
 	const char *argv[] = { "zcshim-stat", path, NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
-	cr_assert_str_eq(proc.out, "pid 401 (static): exited, no libzmq calls seen (libzmq "
-				   "linked statically, or not used): nothing to show\n");
+	static const char line[] =
+		"pid 401 (static): exited, no libzmq calls seen: libzmq is linked into the "
+		"executable without exported symbols, which the shim cannot interpose: nothing "
+		"to show\n";
+	cr_assert_str_eq(proc.out, line);
 	const char *rec[] = { "zcshim-stat", "--recommend", path, NULL };
 	cr_assert_eq(stat_argv(rec), 0, "%s", proc.err);
-	cr_assert_str_eq(proc.out, "pid 401 (static): exited, no libzmq calls seen (libzmq "
-				   "linked statically, or not used): nothing to show\n");
+	cr_assert_str_eq(proc.out, line);
 
 	const char *list[] = { "zcshim-stat", "--dir", dir, NULL };
 	cr_assert_eq(stat_argv(list), 0, "%s", proc.err);
-	has("\n401      exited    profile  64k       1/1    -        no libzmq calls seen  "
+	has("\n401      exited    profile  64k       1/1    -                none: static  "
 	    "static\n");
 
 	const char *js[] = { "zcshim-stat", "--json", path, NULL };
@@ -371,6 +374,15 @@ Test(sockets, no_calls_seen_is_one_line_in_every_view)
 	cr_assert(json_is_false(json_object_get(doc, "calls_seen")));
 	cr_assert(json_is_null(json_object_get(doc, "libzmq")));
 	cr_assert_eq(json_array_size(json_object_get(doc, "series")), 0);
+	const json_t *reach = json_object_get(doc, "reach");
+	cr_assert_not_null(reach);
+	cr_assert_str_eq(json_string_value(json_object_get(reach, "why")), "static");
+	cr_assert(json_is_null(json_object_get(reach, "how")));
+	cr_assert(json_is_null(json_object_get(reach, "object")), "the executable");
+	cr_assert_eq(json_array_size(json_object_get(reach, "ways")), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(reach, "text")),
+			 "libzmq is linked into the executable without exported symbols, which "
+			 "the shim cannot interpose");
 	json_decref(doc);
 
 	const char *csv[] = { "zcshim-stat", "--csv", path, NULL };
@@ -384,7 +396,7 @@ Test(sockets, no_calls_seen_is_one_line_in_every_view)
 }
 
 /* Needs the layout 2 writer (libzcshim.so makes a segment at load time in
- * every process): /bin/true never calls libzmq. */
+ * every process) and layout 3's reach block: /bin/true loads no libzmq. */
 Test(sockets, zcshim_run_says_when_the_command_never_called_libzmq)
 {
 	const char *san = getenv("ZCSHIM_TEST_PRELOAD_FIRST");
@@ -393,6 +405,6 @@ Test(sockets, zcshim_run_says_when_the_command_never_called_libzmq)
 	const char *env[] = { preload, NULL };
 	const char *argv[] = { "zcshim-run", "/bin/true", NULL };
 	cr_assert_eq(zc_run(&proc, 0, san && *san ? env : NULL, argv), 0, "%s", proc.err);
-	cr_assert_str_eq(proc.err, "zcshim-run: /bin/true: no libzmq calls seen (libzmq linked "
-				   "statically, or not used); nothing recorded\n");
+	cr_assert_str_eq(proc.err, "zcshim-run: /bin/true: no libzmq calls seen: no libzmq was "
+				   "loaded; nothing recorded\n");
 }

@@ -1,14 +1,22 @@
 /*
  * zcdlopen - a program that is not linked against libzmq and loads it late.
  *
- *   zcdlopen plugin-local|plugin-global PLUGIN.so   dlopen a module linked
- *           against libzmq (RTLD_LOCAL: libzmq stays out of the global scope,
- *           as for a Python extension) and run its sends
+ *   zcdlopen plugin-local|plugin-global PLUGIN.so   dlopen a module that uses
+ *           libzmq (RTLD_LOCAL: libzmq stays out of the global scope, as for
+ *           a Python extension) and run its sends
+ *   zcdlopen plugin-deepbind|plugin-deepbind-lazy PLUGIN   the same with
+ *           RTLD_DEEPBIND (RTLD_NOW or RTLD_LAZY), as PHP loads extensions;
+ *           PLUGIN may be a bare name, searched for as dlopen does
+ *   zcdlopen plugin-dlmopen PLUGIN                  the same in a new link-map
+ *           namespace (dlmopen), where neither the shim nor its libzmq is
  *   zcdlopen direct                                 dlopen libzmq.so.5 itself,
- *           RTLD_LOCAL, and call it through dlsym: the shim is bypassed except
- *           for libzmq's own calls through its PLT (zmq_send_const)
+ *           RTLD_LOCAL, and call it only through dlsym pointers
+ *   zcdlopen load-only                              dlopen libzmq.so.5 and
+ *           call nothing
  *
- * Prints "ok" and exits 0 if everything worked.
+ * Built twice: zcdlopen, and zcdlopen-rpath with DT_RUNPATH $ORIGIN, which
+ * finds a bare PLUGIN name in its own directory only if dlopen sees it as
+ * the caller. Prints "ok" and exits 0 if everything worked.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -48,20 +56,38 @@ static int direct(void)
 	return bad;
 }
 
+static int plugin(const char *file, int mode)
+{
+	void *h = mode < 0 ? dlmopen(LM_ID_NEWLM, file, RTLD_NOW) : dlopen(file, mode);
+	if (!h)
+		return fprintf(stderr, "zcdlopen: %s\n", dlerror()), 1;
+	int (*run)(int) = (int (*)(int))dlsym(h, "zcplugin_run");
+	return run ? run(50) : 1;
+}
+
 int main(int argc, char **argv)
 {
-	int bad;
-	if (argc == 3 && strncmp(argv[1], "plugin-", 7) == 0) {
-		int mode = strcmp(argv[1], "plugin-global") == 0 ? RTLD_GLOBAL : RTLD_LOCAL;
-		void *h = dlopen(argv[2], RTLD_NOW | mode);
-		if (!h)
-			return fprintf(stderr, "zcdlopen: %s\n", dlerror()), 1;
-		int (*run)(int) = (int (*)(int))dlsym(h, "zcplugin_run");
-		bad = run ? run(50) : 1;
-	} else if (argc == 2 && strcmp(argv[1], "direct") == 0) {
+	static const struct {
+		const char *name;
+		int mode;
+	} modes[] = {
+		{ "plugin-local", RTLD_NOW | RTLD_LOCAL },
+		{ "plugin-global", RTLD_NOW | RTLD_GLOBAL },
+		{ "plugin-deepbind", RTLD_NOW | RTLD_DEEPBIND },
+		{ "plugin-deepbind-lazy", RTLD_LAZY | RTLD_DEEPBIND },
+		{ "plugin-dlmopen", -1 },
+	};
+	int bad = -1;
+	for (size_t i = 0; argc == 3 && i < sizeof modes / sizeof modes[0]; i++)
+		if (!strcmp(argv[1], modes[i].name))
+			bad = plugin(argv[2], modes[i].mode);
+	if (argc == 2 && !strcmp(argv[1], "direct"))
 		bad = direct();
-	} else {
-		fprintf(stderr, "usage: zcdlopen plugin-local|plugin-global PLUGIN.so | direct\n");
+	if (argc == 2 && !strcmp(argv[1], "load-only"))
+		bad = !dlopen("libzmq.so.5", RTLD_NOW | RTLD_LOCAL);
+	if (bad < 0) {
+		fprintf(stderr, "usage: zcdlopen plugin-local|plugin-global|plugin-deepbind|"
+				"plugin-deepbind-lazy|plugin-dlmopen PLUGIN | direct | load-only\n");
 		return 2;
 	}
 	printf("%s\n", bad ? "failed" : "ok");

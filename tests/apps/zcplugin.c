@@ -1,10 +1,15 @@
 /*
- * zcplugin - a shared object linked against libzmq, as a Python extension
- * or any plugin is, for zcdlopen to load at run time.
+ * zcplugin - a shared object that uses libzmq, for zcdlopen to load at run
+ * time: as a Python extension or any plugin is (zcplugin.so, linked against
+ * libzmq.so.5), with libzmq built in and its zmq_* symbols exported as
+ * zeromq.js's addon.node has it (zcbuiltin.so), or built in and hidden
+ * (zcbuiltin-hidden.so), and in an executable (zcstatic).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 int zcplugin_run(int count);
@@ -18,14 +23,37 @@ static void ffn(void *data, void *hint)
 	__atomic_add_fetch(&freed, 1, __ATOMIC_RELAXED);
 }
 
-/* Sends count zero-copy messages of 100 B and count of 100 kB over inproc,
- * receives them, and returns the number of things that went wrong. */
+/* Events waiting on the monitor's PAIR socket (two frames each). */
+static int drain_events(void *events)
+{
+	int n = 0;
+	char buf[256];
+	while (zmq_recv(events, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) {
+		int more = 0;
+		size_t len = sizeof more;
+		zmq_getsockopt(events, ZMQ_RCVMORE, &more, &len);
+		n += !more;
+	}
+	return n;
+}
+
+/* Sends count zero-copy messages of 100 B and count of 100 kB from a PUSH
+ * to a PULL over ipc, receives them, and one constant. The PULL is
+ * monitored: libzmq makes a PAIR socket of its own and sends it events, from
+ * this thread (bind) and its IO thread (accept, handshake), which a PAIR of
+ * ours reads. Prints the events read; returns the number of things that
+ * went wrong. */
 int zcplugin_run(int count)
 {
+	char endpoint[64];
+	snprintf(endpoint, sizeof endpoint, "ipc:///tmp/zcplugin-%d", (int)getpid());
 	void *ctx = zmq_ctx_new();
 	void *push = zmq_socket(ctx, ZMQ_PUSH), *pull = zmq_socket(ctx, ZMQ_PULL);
-	int bad = zmq_bind(pull, "inproc://plugin") != 0;
-	bad += zmq_connect(push, "inproc://plugin") != 0;
+	void *events = zmq_socket(ctx, ZMQ_PAIR);
+	int bad = zmq_socket_monitor(pull, "inproc://zcplugin-monitor", ZMQ_EVENT_ALL) != 0;
+	bad += zmq_connect(events, "inproc://zcplugin-monitor") != 0;
+	bad += zmq_bind(pull, endpoint) != 0;
+	bad += zmq_connect(push, endpoint) != 0;
 	for (int i = 0; i < 2 * count; i++) {
 		size_t bytes = i % 2 ? 100000 : 100;
 		char *buf = malloc(bytes);
@@ -43,6 +71,10 @@ int zcplugin_run(int count)
 	bad += zmq_send_const(push, hello, sizeof hello, 0) != (int)sizeof hello;
 	char got[16];
 	bad += zmq_recv(pull, got, sizeof got, 0) != (int)sizeof hello;
+	int seen = drain_events(events);
+	bad += zmq_socket_monitor(pull, NULL, 0) != 0; /* libzmq closes its PAIR */
+	printf("events=%d\n", seen);
+	zmq_close(events);
 	zmq_close(push);
 	zmq_close(pull);
 	zmq_ctx_term(ctx);

@@ -1,7 +1,7 @@
 /*
  * mkseeds.c - write the fuzz seeds in tests/fuzz/seeds from this layout,
  * so a layout change regenerates them rather than leaving them to test a
- * format nobody writes: `make fuzz-seeds`. Each seed is a header (256 B),
+ * format nobody writes: `make fuzz-seeds`. Each seed is a header (600 B),
  * sometimes with one more byte that picks where target.c cuts the image.
  * Also the fuzzer's dictionary: the numbers the reader checks fields
  * against, as the bytes it reads (little-endian), at and around each bound.
@@ -32,6 +32,10 @@ static void header(struct zcs_header *h, unsigned state)
 	h->libzmq_version = 40304;
 	h->flags = ZCS_F_LAYOUT_KNOWN | ZCS_F_CALLS_SEEN;
 	snprintf(h->exe, sizeof h->exe, "app");
+	h->reach_ways = ZCS_WAY_BINDING | ZCS_WAY_DLSYM;
+	h->reach_why = ZCS_WHY_SEEN;
+	h->reach_dlsym = 12;
+	snprintf(h->reach_libzmq, sizeof h->reach_libzmq, "/usr/lib/x86_64-linux-gnu/libzmq.so.5");
 }
 
 static void seed(const char *dir, const char *name, const void *bytes, size_t len, int cut)
@@ -103,6 +107,13 @@ int main(int argc, char **argv)
 	seed(dir, "no-calls-seen", &h, sizeof h, 6);            /* cuts[6]: the base, 40960 */
 	header(&h, ZCS_STATE_RUNNING);
 	seed(dir, "running", &h, sizeof h, 6);
+	header(&h, ZCS_STATE_EXITED); /* why none: the reach block's strings and enums */
+	h.flags = ZCS_F_LAYOUT_KNOWN;
+	h.reach_why = ZCS_WHY_BYPASSED;
+	h.reach_how = ZCS_HOW_DEEPBIND;
+	h.reach_lost = 1;
+	snprintf(h.reach_object, sizeof h.reach_object, "/usr/lib/php/20220829/zmq.so");
+	seed(dir, "no-calls-bypassed", &h, sizeof h, 6);
 	header(&h, ZCS_STATE_EXITED);
 	h.shards_offset = ZCS_SEGMENT_BYTES - 8;
 	seed(dir, "shards-outside", &h, sizeof h, -1);

@@ -23,6 +23,7 @@
 #include "histo.h"
 #include "procid.h"
 #include "segname.h"
+#include "utf8.h"
 
 #define ERR(...) (snprintf(err, err_len, __VA_ARGS__), -1)
 
@@ -73,6 +74,17 @@ int zcs_parse_name(const char *name, struct zcs_name *out)
 static void terminate(char *str, size_t len)
 {
 	str[len - 1] = '\0';
+}
+
+/* The shim's own words about a process (reach: paths of objects) are shown
+ * as they are by every view, so they are put in their text form here: a
+ * control byte or invalid UTF-8 as \xNN, cut on a character boundary. */
+static void text_form(char *str, size_t len)
+{
+	char text[4 * ZCS_REACH_NAME_MAX + 1] = "";
+	terminate(str, len);
+	zcs_escape_line(text, sizeof text, str, strlen(str), 0);
+	zcs_utf8_copy(str, len, text);
 }
 
 /* ------------------------------------------------------------ sources */
@@ -320,6 +332,11 @@ static int parse(const struct src *src, struct zcs_snapshot *out, char *err, siz
 	    h.sample_every > 1000000)
 		return ERR("corrupt: state %u, mode %u, pid %d, sample %u", h.state, h.mode,
 			   h.pid, h.sample_every);
+	if (h.reach_why >= ZCS_NWHY || h.reach_how >= ZCS_NHOW || (h.reach_ways & ~ZCS_WAY_ALL))
+		return ERR("corrupt: reach why %u, how %u, ways %#x", h.reach_why, h.reach_how,
+			   h.reach_ways);
+	text_form(h.reach_libzmq, sizeof h.reach_libzmq);
+	text_form(h.reach_object, sizeof h.reach_object);
 	terminate(h.exe, sizeof h.exe);
 	static struct zcs_shared sh;
 	if (src_read(src, ZCS_SHARED_OFFSET, &sh, sizeof sh) != 0)

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "reach_text.h"
 #include "segread.h"
 
 #ifndef ZCS_LIBDIR
@@ -175,25 +176,23 @@ static void pass_on(int sig)
 
 /* One line on stderr: where the command's segment is, or why there is none
  * or nothing in it. The shim makes a segment in every process it is loaded
- * into, so one without calls is the usual sign of a static libzmq. */
+ * into, and says in it why none of its calls came (reach_text.h). */
 static void report(pid_t pid, const char *cmd)
 {
-	char key[32], err[600];
+	char key[32], err[600], why[600];
 	struct zcs_snapshot *s = zcs_snapshot_new();
 	snprintf(key, sizeof key, "%d", (int)pid);
 	int found = s && zcs_find(key, s, err, sizeof err) == 0 && s->hdr.pid == pid;
 	if (found && s->live != ZCS_LIVE_STARTING && !zcs_calls_seen(s))
-		fprintf(stderr,
-			PROG ": %s: no libzmq calls seen (libzmq linked statically, or not used); "
-			"nothing recorded\n",
-			cmd);
+		fprintf(stderr, PROG ": %s: no libzmq calls seen: %s; nothing recorded\n", cmd,
+			zcs_reach_why_text(s, why, sizeof why));
 	else if (found)
 		fprintf(stderr, PROG ": pid %d: zcshim-stat %d   (segment %s)\n", (int)pid,
 			(int)pid, s->path);
 	else
 		fprintf(stderr,
-			PROG ": pid %d: no segment (no libzmq send of its own, ZCSHIM_MODE=off, "
-			"ZCSHIM_KEEP=0, or a static libzmq); zcshim-stat lists all\n",
+			PROG ": pid %d: no segment (ZCSHIM_MODE=off, ZCSHIM_KEEP=0, or the shim "
+			"was not loaded); zcshim-stat lists all\n",
 			(int)pid);
 	zcs_snapshot_free(s);
 }

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "histo.h"
+#include "reach_text.h"
 #include "stat.h"
 #include "utf8.h"
 
@@ -152,8 +153,28 @@ const char *fmt_unix_ns(uint64_t unix_ns, char *buf, size_t len)
 
 void print_no_calls(FILE *f, const struct zcs_snapshot *s)
 {
-	char name[ESC_NAME_MAX];
-	fprintf(f, "pid %d (%s): %s, no libzmq calls seen (libzmq linked statically, or not "
-		   "used): nothing to show\n",
-		s->hdr.pid, esc_name(s->hdr.exe, name, sizeof name), zcs_live_name(s->live));
+	char name[ESC_NAME_MAX], why[600];
+	fprintf(f, "pid %d (%s): %s, no libzmq calls seen: %s: nothing to show\n", s->hdr.pid,
+		esc_name(s->hdr.exe, name, sizeof name), zcs_live_name(s->live),
+		zcs_reach_why_text(s, why, sizeof why));
+}
+
+void print_reach(FILE *f, const struct zcs_snapshot *s)
+{
+	const struct zcs_header *h = &s->hdr;
+	char ways[300];
+	int app = zcs_reach_app_calls(s);
+	if (!app && !h->reach_lost)
+		return; /* the table says why there is nothing */
+	fprintf(f, "reach:");
+	if (app)
+		fprintf(f, " libzmq %s %s; calls came by %s",
+			h->reach_ways & ZCS_WAY_BUILTIN ? "built into" : "in",
+			h->reach_libzmq[0] ? h->reach_libzmq : "?",
+			zcs_reach_ways_text(s, ways, sizeof ways));
+	if (h->reach_lost)
+		fprintf(f, "%s %u RTLD_DEEPBIND dlopen%s not redirected (%s)", app ? ";" : "",
+			h->reach_lost, h->reach_lost == 1 ? "" : "s",
+			h->reach_object[0] ? h->reach_object : "?");
+	fputc('\n', f);
 }

@@ -48,9 +48,13 @@ void print_socket(FILE *f, const struct zcs_snapshot *s, unsigned slot);
 const char *fmt_sample(uint32_t sample_every, char *buf, size_t len);
 /* Wall-clock ns as "2026-11-26 12:00:01.234" (local time); "-" for 0. */
 const char *fmt_unix_ns(uint64_t unix_ns, char *buf, size_t len);
-/* "pid N (exe): exited, no libzmq calls seen (...): nothing to show", the
- * whole answer for a process that loaded the shim but never called libzmq. */
+/* "pid N (exe): exited, no libzmq calls seen: WHY: nothing to show", the
+ * whole answer for a process that loaded the shim but never called libzmq
+ * (WHY: reach_text.h). */
 void print_no_calls(FILE *f, const struct zcs_snapshot *s);
+/* "reach: libzmq in /usr/lib/.../libzmq.so.5; calls came by symbol binding,
+ * dlsym (12 pointers)": how calls reached the shim, for a process with calls. */
+void print_reach(FILE *f, const struct zcs_snapshot *s);
 
 /* ---- format/escape.c: names and endpoints as each format shows them ----
  * The app's bytes in their text form (shim/utf8.h): printable UTF-8 as it

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "histo.h"
+#include "reach_text.h"
 #include "stat.h"
 
 static void u64_or_null(FILE *f, uint64_t v)
@@ -106,6 +107,46 @@ static void inflight_obj(FILE *f, const struct zcs_snapshot *s)
 		g->peak_bytes, zcs_ticks_unix_ns(s, g->peak_bytes_ticks), g->untracked);
 }
 
+static void str_or_null(FILE *f, const char *s)
+{
+	if (s[0])
+		fmt_json_str(f, s);
+	else
+		fprintf(f, "null");
+}
+
+/* ,"reach":{...}: how calls reached the shim, or why none did (zcshim-stat(1)). */
+static void reach_obj(FILE *f, const struct zcs_snapshot *s)
+{
+	const struct zcs_header *h = &s->hdr;
+	unsigned ways = zcs_reach_ways(s);
+	char text[600];
+	fprintf(f, ",\"reach\":{\"libzmq_object\":");
+	str_or_null(f, h->reach_libzmq);
+	fprintf(f, ",\"builtin\":%s,\"ways\":[", ways & ZCS_WAY_BUILTIN ? "true" : "false");
+	const char *sep = "";
+	for (unsigned bit = ZCS_WAY_BINDING; bit < ZCS_WAY_BUILTIN; bit <<= 1)
+		if (ways & bit) {
+			fprintf(f, "%s\"%s\"", sep, zcs_way_name(bit));
+			sep = ",";
+		}
+	fprintf(f,
+		"],\"dlsym_pointers\":%" PRIu32 ",\"deepbind_redirected\":%" PRIu32
+		",\"deepbind_lost\":%" PRIu32 ",\"why\":\"%s\",\"how\":",
+		h->reach_dlsym, h->reach_patched, h->reach_lost,
+		zcs_reach_why_word(s));
+	if (h->reach_why == ZCS_WHY_BYPASSED)
+		fprintf(f, "\"%s\"", zcs_reach_how_name(h->reach_how));
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"object\":");
+	str_or_null(f, h->reach_object);
+	fprintf(f, ",\"text\":");
+	fmt_json_str(f, zcs_reach_app_calls(s) ? zcs_reach_ways_text(s, text, sizeof text)
+					       : zcs_reach_why_text(s, text, sizeof text));
+	fputc('}', f);
+}
+
 static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, unsigned by)
 {
 	const struct zcs_header *h = &s->hdr;
@@ -132,6 +173,7 @@ static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, u
 		fprintf(f, ",\"calls_seen\":false,\"libzmq\":null,\"layout_known\":false,"
 			   "\"clock\":null,\"clock_hz\":null");
 	fprintf(f, ",\"unconverted_nested\":%" PRIu64, s->shared.unconverted_nested);
+	reach_obj(f, s);
 	fprintf(f, ",\"by\":\"%s\",\"sockets_seen\":%u,\"cells_short\":%" PRIu64,
 		by == ZCS_BY_SOCKET ? "socket" : by == ZCS_BY_BOTH ? "both" : "size",
 		s->shared.sockets_seen, s->shared.cells_short);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "reach_text.h"
 #include "stat.h"
 
 int out_list(FILE *f)
@@ -29,14 +30,19 @@ int out_list(FILE *f)
 		char thr[24], zmq[24], msgs[24], smp[24], name[ESC_NAME_MAX];
 		int seen = zcs_calls_seen(s);
 		zcs_format_size(s->hdr.threshold_bytes, thr, sizeof thr);
-		snprintf(msgs, sizeof msgs, "%" PRIu64, zcs_messages(s));
+		if (zcs_reach_app_calls(s)) {
+			snprintf(msgs, sizeof msgs, "%" PRIu64, zcs_messages(s));
+		} else { /* why none, in a word: zcshim-stat PID says it in full */
+			snprintf(msgs, sizeof msgs, "none: %s", zcs_reach_why_word(s));
+			for (char *c = msgs; *c; c++)
+				*c = *c == '_' ? ' ' : *c;
+		}
 		/* without calls, libzmq's version is not known either */
 		fprintf(f, "%-8d %-9s %-8s %-9s %-6s %-8s %20s  %s\n", s->hdr.pid,
 			zcs_live_name(s->live), zcs_mode_name(s->hdr.mode), thr,
 			fmt_sample(s->hdr.sample_every, smp, sizeof smp),
 			seen ? fmt_libzmq(s->hdr.libzmq_version, zmq, sizeof zmq) : "-",
-			seen ? msgs : "no libzmq calls seen",
-			esc_name(s->hdr.exe, name, sizeof name));
+			msgs, esc_name(s->hdr.exe, name, sizeof name));
 	}
 	if (n == 0)
 		fprintf(f, "(no zcshim segments in %s: run a program with "
@@ -141,6 +147,7 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
 		fprintf(f, "counts since the --reset of %s (--raw: since the start)\n", when);
 	}
+	print_reach(f, s);
 	if (!(h->flags & ZCS_F_LAYOUT_KNOWN))
 		fprintf(f, "note: this libzmq's message layout was not recognised: sends are "
 			   "not classified (all shown as copy) and none was converted\n");
@@ -158,7 +165,10 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 		}
 		row(f, &x, by);
 	}
-	if (!rows)
+	char why[600];
+	if (!rows && h->reach_why != ZCS_WHY_SEEN && h->reach_why != ZCS_WHY_UNKNOWN)
+		fprintf(f, "(no libzmq calls recorded: %s)\n", zcs_reach_why_text(s, why, sizeof why));
+	else if (!rows)
 		fprintf(f, "(no libzmq calls recorded)\n");
 	const struct zcs_sum *t = &s->sum;
 	fprintf(f,
