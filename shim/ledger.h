@@ -12,23 +12,31 @@
  * work is bounded by the ledger's size, not by what /dev/shm holds: other
  * users' files, even a flood of names like ours, cost nothing.
  *
- * Finished means proven finished: marked so at exit, or gone from a /proc
- * that speaks for the process's PID namespace (procid.h). A segment of
- * another namespace that was not marked is kept, whatever its age.
+ * Finished means proven finished: marked so at exit, or gone from the
+ * pruning process's own PID namespace (procid.h). A segment of another
+ * namespace that was not marked is kept, whatever its age: zcshim-stat
+ * --clean, run where that namespace can be seen, removes it.
  */
 #ifndef ZCSHIM_LEDGER_H
 #define ZCSHIM_LEDGER_H
+
+#include <sys/types.h>
 
 #include "segname.h"
 
 #define ZCS_KEEP_FINISHED 8
 
-/* Add id's segment (just made) and prune. Quietly does nothing when the
+/* Add id's segment (just made, its file owned by owner: our euid) to
+ * owner's ledger and prune that ledger. Quietly does nothing when the
  * ledger cannot be used (another user's file, busy too long, no room). */
-void zcs_ledger_add(const struct zcs_ident *id);
+void zcs_ledger_add(const struct zcs_ident *id, uid_t owner);
 
-/* id's process is finishing: mark it (removed: its segment is gone,
- * ZCSHIM_KEEP=0), then prune. */
-void zcs_ledger_finish(const struct zcs_ident *id, int has_calls, int removed);
+/* id's segment file now belongs to `to` (root gave it away, creds.c): move
+ * its entry from `from`'s ledger to `to`'s. Root only. */
+void zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to);
+
+/* id's process is finishing: mark it in owner's ledger (removed: its
+ * segment is gone, ZCSHIM_KEEP=0), then prune. */
+void zcs_ledger_finish(const struct zcs_ident *id, uid_t owner, int has_calls, int removed);
 
 #endif
