@@ -30,6 +30,7 @@
 #define LEDGER_SLOTS  127
 #define E_FINISHED    0x1u
 #define E_CALLS       0x2u
+#define ZCS_LEDGER_WAIT_NS 4000000u /* longest wait for the lock, per use */
 
 struct entry {
 	uint64_t pidns;
@@ -103,13 +104,21 @@ static int ledger_open(struct ledger *l, uid_t uid)
 		close(fd);
 		return -1;
 	}
-	/* a few ms at most: the holder only does what we are about to do */
-	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
-		if (errno != EWOULDBLOCK || i == 50) {
+	/* a few ms at most, by the clock (a sleep of 0.2 ms can take more):
+	 * the holder only does what we are about to do, in microseconds, so
+	 * longer means it is stopped, and we go on without */
+	uint64_t deadline_ns = 0;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		if (!deadline_ns)
+			deadline_ns = now_ns + ZCS_LEDGER_WAIT_NS;
+		if (errno != EWOULDBLOCK || now_ns >= deadline_ns) {
 			close(fd);
 			return -1;
 		}
-		struct timespec ts = { 0, 200000 };
+		ts = (struct timespec){ 0, 200000 };
 		nanosleep(&ts, NULL);
 	}
 	memset(l, 0, sizeof *l);
@@ -204,18 +213,19 @@ static void prune(struct ledger *l, uid_t uid, uint64_t my_pidns)
 	}
 }
 
-void zcs_ledger_add(const struct zcs_ident *id, uid_t owner)
+int zcs_ledger_add(const struct zcs_ident *id, uid_t owner)
 {
 	struct ledger l;
 	int fd = ledger_open(&l, owner);
 	if (fd < 0)
-		return;
+		return -1;
 	prune(&l, owner, id->pidns);
 	append(&l, id, 0);
 	ledger_close(fd, &l);
+	return 0;
 }
 
-void zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to)
+int zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to)
 {
 	struct ledger l;
 	uint32_t flags = 0;
@@ -230,10 +240,11 @@ void zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to)
 	}
 	fd = ledger_open(&l, to);
 	if (fd < 0)
-		return;
+		return -1;
 	if (find(&l, id) < 0)
 		append(&l, id, flags);
 	ledger_close(fd, &l);
+	return 0;
 }
 
 void zcs_ledger_finish(const struct zcs_ident *id, uid_t owner, int has_calls, int removed)

@@ -27,13 +27,16 @@
 #define ZCS_KEEP_FINISHED 8
 
 /* Add id's segment (just made, its file owned by owner: our euid) to
- * owner's ledger and prune that ledger. Quietly does nothing when the
- * ledger cannot be used (another user's file, busy too long, no room). */
-void zcs_ledger_add(const struct zcs_ident *id, uid_t owner);
+ * owner's ledger and prune that ledger. -1 when the ledger cannot be used
+ * (its name taken by another user's file, busy too long, no room): then
+ * nothing will bound this segment, and the caller must not keep it after
+ * exit. */
+int zcs_ledger_add(const struct zcs_ident *id, uid_t owner);
 
 /* id's segment file now belongs to `to` (root gave it away, creds.c): move
- * its entry from `from`'s ledger to `to`'s. Root only. */
-void zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to);
+ * its entry from `from`'s ledger to `to`'s. Root only. -1 if `to`'s
+ * ledger cannot be used (as for zcs_ledger_add). */
+int zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to);
 
 /* id's process is finishing: mark it in owner's ledger (removed: its
  * segment is gone, ZCSHIM_KEEP=0), then prune. */

@@ -69,6 +69,8 @@ static struct {
 	uint32_t flags;
 	int shard_taken[ZCS_NSHARDS];
 	int overflow_backed;     /* the overflow cells' histograms: before any shard */
+	int unlisted;            /* not in a ledger: nothing would ever prune it, so it
+	                            goes at exit, kept or not (ledger.h) */
 	uint32_t counts_backed;  /* cells whose counts are backed in every mapped shard */
 	pthread_key_t shard_key; /* releases an owned shard at thread exit */
 	int key_ok;
@@ -307,7 +309,7 @@ static void create(void)
 	__atomic_store_n(&seg.state, 1, __ATOMIC_RELEASE);
 
 	retire_predecessors(seg.id.seq);
-	zcs_ledger_add(&seg.id, geteuid());
+	seg.unlisted = zcs_ledger_add(&seg.id, geteuid()) != 0;
 }
 
 static void release_shard(void *v);
@@ -635,7 +637,8 @@ long zcs_segment_give_to(uid_t uid)
 			back_to = (long)h->uid;
 			/* and into that user's ledger, which that user's starts
 			 * prune: root's could not remove a file of theirs */
-			zcs_ledger_move(&seg.id, (uid_t)back_to, uid);
+			if (zcs_ledger_move(&seg.id, (uid_t)back_to, uid) != 0)
+				seg.unlisted = 1;
 			h->uid = (uint32_t)uid;
 		}
 	}
@@ -698,7 +701,9 @@ void zcs_segment_exit(void)
 	}
 	h->exit_unix_ns = now;
 	__atomic_store_n(&h->state, ZCS_STATE_EXITED, __ATOMIC_RELEASE);
-	int keep = zcs_settings()->keep;
+	/* A segment no ledger lists would never be pruned: another user who
+	 * squats our ledger's name must not make /dev/shm fill with ours. */
+	int keep = zcs_settings()->keep && !seg.unlisted;
 	if (!keep)
 		shm_unlink(seg.name);
 	zcs_ledger_finish(&seg.id, (uid_t)h->uid, (h->flags & ZCS_F_CALLS_SEEN) != 0, !keep);
