@@ -27,6 +27,7 @@ HDRS     := $(wildcard shim/*.h tools/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
+         $(B)/libzcearly.so $(B)/zcearly \
          $(B)/zcdemo $(B)/zcsockets $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
 .PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz fuzz-seeds check-clang install uninstall deb clean
@@ -77,6 +78,15 @@ $(B)/zcctor: tests/apps/zcctor.c | $(B)
 $(B)/zcctorplug.so: tests/apps/zcctorplug.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
 
+# zcearly links libzcearly.so, whose constructor calls libzmq before a
+# preloaded shim's constructor has run (issue 13); found beside it.
+$(B)/libzcearly.so: tests/apps/zcearlylib.c tests/apps/zcearly.h | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
+
+$(B)/zcearly: tests/apps/zcearly.c tests/apps/zcearly.h $(B)/libzcearly.so | $(B)
+	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -Wl,--no-as-needed -lzcearly \
+	  -Wl,--as-needed '-Wl,-rpath,$$ORIGIN'
+
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
@@ -88,7 +98,7 @@ UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/tes
 $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h tests/segimg.h | $(B)
 	$(CC) $(BASE) -Itools -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
-INTEG_SRC := tests/test_integration.c tests/spawn.c
+INTEG_SRC := tests/test_integration.c tests/test_segments.c tests/spawn.c
 $(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
 
@@ -123,6 +133,7 @@ test: all check-clang
 
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
              $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
+             $(B)/libzcearly.so $(B)/zcearly $(B)/zcdemo $(B)/zcsockets \
              $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
