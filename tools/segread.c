@@ -596,6 +596,30 @@ int zcs_list(struct zcs_name **names, size_t *n, size_t *skipped, char *err, siz
 	return 0;
 }
 
+/* The identity /proc gives pid (of the caller's /proc, which may show
+ * processes of namespaces below ours under their pids here): its PID
+ * namespace, its pid there, its start. 0 if it is not there to read. */
+static int proc_ident(long pid, struct zcs_ident *id)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	if (pid <= 0 || !zcs_proc_is_ours() || zcs_read_small(path, buf, sizeof buf) <= 0)
+		return 0;
+	const char *nspid = strstr(buf, "\nNSpid:");
+	if (!nspid)
+		return 0;
+	const char *eol = strchr(nspid + 1, '\n'), *last = nspid + 7;
+	for (const char *p = nspid + 7; *p && p != eol; p++)
+		if (*p == '\t' || *p == ' ')
+			last = p + 1;
+	id->pid = (int)strtol(last, NULL, 10);
+	snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
+	id->pidns = zcs_ns_inode(path);
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	id->start_ticks = zcs_proc_start_ticks(path);
+	return id->pidns && id->start_ticks;
+}
+
 int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_len)
 {
 	struct zcs_name *names;
@@ -605,16 +629,33 @@ int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_le
 	char *end;
 	long pid = strtol(key, &end, 10);
 	int by_pid = *key && !*end;
+	/* A pid means, in order: the process this reader's /proc shows under
+	 * it (in a container below us it has another pid in its name), then
+	 * a process of our namespace, then one of any namespace (a segment
+	 * copied here, a container sharing /dev/shm). */
+	struct zcs_ident here = { 0, 0, 0, 0 };
+	int known = by_pid && proc_ident(pid, &here);
+	uint64_t mine = zcs_ns_inode("/proc/self/ns/pid");
 	char why[300] = "";
 	int rc = -1;
-	/* Newest first: the live process of a recycled pid wins. */
-	for (size_t i = n; i-- > 0 && rc != 0;) {
-		if (by_pid && names[i].pid != pid)
+	for (int pass = by_pid ? 0 : 2; pass < 3 && rc != 0; pass++) {
+		if (pass == 0 && !known)
 			continue;
-		if (zcs_read(names[i].path, out, why, sizeof why) != 0)
-			continue; /* e.g. a file someone else put there: try older */
-		if (by_pid || strcmp(out->hdr.exe, key) == 0)
-			rc = 0;
+		/* Newest first: the live process of a recycled pid wins. */
+		for (size_t i = n; i-- > 0 && rc != 0;) {
+			const struct zcs_name *nm = &names[i];
+			if (pass == 0 && (nm->pidns != here.pidns || nm->pid != here.pid ||
+					  nm->start_ticks != here.start_ticks))
+				continue;
+			if (pass == 1 && (nm->pid != pid || nm->pidns != mine))
+				continue;
+			if (pass == 2 && by_pid && nm->pid != pid)
+				continue;
+			if (zcs_read(nm->path, out, why, sizeof why) != 0)
+				continue; /* e.g. a file someone else put there: try older */
+			if (by_pid || strcmp(out->hdr.exe, key) == 0)
+				rc = 0;
+		}
 	}
 	free(names);
 	if (rc != 0) {
