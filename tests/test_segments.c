@@ -293,7 +293,8 @@ Test(segments, pid_namespaces_sharing_dev_shm)
 }
 
 /* The reader need not be in the host's namespace: any namespace above the
- * daemon's sees it, and once it is killed, proves it gone. */
+ * daemon's sees it (and finds its segment by the pid it has here), and
+ * once it is killed, proves it gone. */
 Test(segments, a_parent_namespace_that_is_not_the_hosts_judges_its_children)
 {
 	private_shm("size=64m");
@@ -310,6 +311,7 @@ Test(segments, a_parent_namespace_that_is_not_the_hosts_judges_its_children)
 		"for d in /proc/[0-9]*; do\n"
 		"  [ \"$(cat $d/comm 2>/dev/null)\" = zcapp ] && pid=${d#/proc/}\n"
 		"done\n"
+		"echo show; \"$stat\" $pid | head -1\n"
 		"kill -9 $pid\n"
 		"while [ -e /proc/$pid ]; do sleep 0.05; done\n"
 		"echo after; \"$stat\"; \"$stat\" --clean\n";
@@ -321,6 +323,11 @@ Test(segments, a_parent_namespace_that_is_not_the_hosts_judges_its_children)
 	cr_assert_eq(rc, 0, "exit %d\n%s\n%s", rc, p.out, p.err);
 	const char *after = strstr(p.out, "\nafter\n");
 	cr_assert_not_null(after, "%s", p.out);
+	/* zcshim-stat PID takes the pid this namespace knows it by */
+	const char *show = strstr(p.out, "\nshow\n");
+	cr_assert_not_null(show, "%s", p.out);
+	cr_assert_eq(strncmp(show + 6, "pid ", 4), 0, "%s", p.out);
+	cr_assert_not_null(strstr(show, " (zcapp): running, "), "%s", p.out);
 	cr_assert_eq(lines_with(p.out, " running ", " zcapp"), 1, "%s", p.out);
 	cr_assert_eq(lines_with(after, " dead ", " zcapp"), 1, "%s", p.out);
 	cr_assert_eq(lines_with(after, "removed /dev/shm/zcshim.", ", zcapp, dead)"), 1, "%s",
