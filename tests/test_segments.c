@@ -902,6 +902,8 @@ Test(segments, sixty_four_sending_threads_own_a_shard_each)
 	int rc = zc_run(&p, 1, NULL, argv);
 	cr_assert_eq(rc, 0, "%s", p.err);
 	const char *path = segment_of(p.pid);
+	cr_log_info("footprint 64 threads, 64 sockets, copies: %lld KiB backed",
+		    backed_bytes(path) / 1024);
 	cr_assert_eq(zcs_messages(snap), 6400);
 	cr_assert_geq(snap->sum.threads, 64);
 
