@@ -71,15 +71,20 @@ static uint64_t user_ns(void)
 	return ino;
 }
 
-/* Open, check and lock uid's ledger; -1 if it cannot be used now. Another
- * user's ledger only as root (a setuid daemon's segment changing hands),
- * and then it is made for that user if missing. */
+/* ledger_open() failed: for now (lock held too long, no room, no
+ * descriptor), or for good (its name is taken by a file not ours to use). */
+#define LEDGER_BUSY    (-1)
+#define LEDGER_FOREIGN (-2)
+
+/* Open, check and lock uid's ledger; a descriptor, LEDGER_BUSY or
+ * LEDGER_FOREIGN. Another user's ledger only as root (a setuid daemon's
+ * segment changing hands), and then it is made for that user if missing. */
 static int ledger_open(struct ledger *l, uid_t uid)
 {
 	char path[128];
 	uid_t me = geteuid();
 	if (me != uid && me != 0)
-		return -1;
+		return LEDGER_FOREIGN;
 	snprintf(path, sizeof path, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "ledger.%llu.%u",
 		 (unsigned long long)user_ns(), (unsigned)uid);
 	/* not O_CREAT on an existing file: with fs.protected_regular even root
@@ -89,20 +94,25 @@ static int ledger_open(struct ledger *l, uid_t uid)
 	if (fd < 0 && errno == ENOENT) {
 		fd = open(path, flags | O_CREAT | O_EXCL, 0600);
 		if (fd >= 0 && uid != me && fchown(fd, uid, (gid_t)-1) != 0) {
-			unlink(path);
+			unlink(path); /* a uid this user namespace does not map */
 			close(fd);
-			return -1;
+			return LEDGER_FOREIGN;
 		}
 		if (fd < 0 && errno == EEXIST)
 			fd = open(path, flags);
 	}
-	if (fd < 0)
-		return -1;
+	if (fd < 0) /* ELOOP: a symlink; EACCES: another user's file */
+		return errno == ELOOP || errno == EACCES || errno == EPERM || errno == ENXIO
+			       ? LEDGER_FOREIGN : LEDGER_BUSY;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid ||
-	    st.st_nlink != 1 || (st.st_size != 0 && st.st_size != sizeof *l)) {
+	if (fstat(fd, &st) != 0) {
 		close(fd);
-		return -1;
+		return LEDGER_BUSY;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != uid || st.st_nlink != 1 ||
+	    (st.st_size != 0 && st.st_size != sizeof *l)) {
+		close(fd);
+		return LEDGER_FOREIGN;
 	}
 	/* a few ms at most, by the clock (a sleep of 0.2 ms can take more):
 	 * the holder only does what we are about to do, in microseconds, so
@@ -116,7 +126,7 @@ static int ledger_open(struct ledger *l, uid_t uid)
 			deadline_ns = now_ns + ZCS_LEDGER_WAIT_NS;
 		if (errno != EWOULDBLOCK || now_ns >= deadline_ns) {
 			close(fd);
-			return -1;
+			return LEDGER_BUSY;
 		}
 		ts = (struct timespec){ 0, 200000 };
 		nanosleep(&ts, NULL);
@@ -218,7 +228,7 @@ int zcs_ledger_add(const struct zcs_ident *id, uid_t owner)
 	struct ledger l;
 	int fd = ledger_open(&l, owner);
 	if (fd < 0)
-		return -1;
+		return fd == LEDGER_FOREIGN ? -1 : 1;
 	prune(&l, owner, id->pidns);
 	append(&l, id, 0);
 	ledger_close(fd, &l);
@@ -239,8 +249,8 @@ int zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to)
 		ledger_close(fd, &l);
 	}
 	fd = ledger_open(&l, to);
-	if (fd < 0)
-		return -1;
+	if (fd < 0) /* busy: the new owner's ledger gets it at exit */
+		return fd == LEDGER_FOREIGN ? -1 : 1;
 	if (find(&l, id) < 0)
 		append(&l, id, flags);
 	ledger_close(fd, &l);
@@ -254,10 +264,14 @@ void zcs_ledger_finish(const struct zcs_ident *id, uid_t owner, int has_calls, i
 	if (fd < 0)
 		return;
 	int i = find(&l, id);
+	uint32_t finished = E_FINISHED | (has_calls ? E_CALLS : 0);
 	if (i >= 0 && removed)
 		drop(&l, (uint32_t)i);
 	else if (i >= 0)
-		l.e[i].flags |= E_FINISHED | (has_calls ? E_CALLS : 0);
+		l.e[i].flags |= finished;
+	else if (!removed) /* not listed at start (the ledger was busy, or
+	                      the entry was forgotten): listed now */
+		append(&l, id, finished);
 	prune(&l, owner, id->pidns);
 	ledger_close(fd, &l);
 }

@@ -27,19 +27,19 @@
 #define ZCS_KEEP_FINISHED 8
 
 /* Add id's segment (just made, its file owned by owner: our euid) to
- * owner's ledger and prune that ledger. -1 when the ledger cannot be used
- * (its name taken by another user's file, busy too long, no room): then
- * nothing will bound this segment, and the caller must not keep it after
- * exit. */
+ * owner's ledger and prune that ledger. 0 done; 1 not now (the lock held
+ * too long, no room): zcs_ledger_finish lists it at exit; -1 never: the
+ * ledger's name is taken by a file not ours, nothing will bound this
+ * segment, and the caller must not keep it after exit. */
 int zcs_ledger_add(const struct zcs_ident *id, uid_t owner);
 
 /* id's segment file now belongs to `to` (root gave it away, creds.c): move
- * its entry from `from`'s ledger to `to`'s. Root only. -1 if `to`'s
- * ledger cannot be used (as for zcs_ledger_add). */
+ * its entry from `from`'s ledger to `to`'s. Root only. Returns as
+ * zcs_ledger_add for `to`'s ledger. */
 int zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to);
 
-/* id's process is finishing: mark it in owner's ledger (removed: its
- * segment is gone, ZCSHIM_KEEP=0), then prune. */
+/* id's process is finishing: mark it in owner's ledger, listing it if it
+ * was not (removed: its segment is gone, ZCSHIM_KEEP=0), then prune. */
 void zcs_ledger_finish(const struct zcs_ident *id, uid_t owner, int has_calls, int removed);
 
 #endif

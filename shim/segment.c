@@ -69,8 +69,9 @@ static struct {
 	uint32_t flags;
 	int shard_taken[ZCS_NSHARDS];
 	int overflow_backed;     /* the overflow cells' histograms: before any shard */
-	int unlisted;            /* not in a ledger: nothing would ever prune it, so it
-	                            goes at exit, kept or not (ledger.h) */
+	int unlisted;            /* no ledger can list it (its name is another user's):
+	                            nothing would ever prune it, so it goes at exit,
+	                            kept or not (ledger.h) */
 	uint32_t counts_backed;  /* cells whose counts are backed in every mapped shard */
 	pthread_key_t shard_key; /* releases an owned shard at thread exit */
 	int key_ok;
@@ -309,7 +310,7 @@ static void create(void)
 	__atomic_store_n(&seg.state, 1, __ATOMIC_RELEASE);
 
 	retire_predecessors(seg.id.seq);
-	seg.unlisted = zcs_ledger_add(&seg.id, geteuid()) != 0;
+	seg.unlisted = zcs_ledger_add(&seg.id, geteuid()) < 0;
 }
 
 static void release_shard(void *v);
@@ -637,7 +638,7 @@ long zcs_segment_give_to(uid_t uid)
 			back_to = (long)h->uid;
 			/* and into that user's ledger, which that user's starts
 			 * prune: root's could not remove a file of theirs */
-			if (zcs_ledger_move(&seg.id, (uid_t)back_to, uid) != 0)
+			if (zcs_ledger_move(&seg.id, (uid_t)back_to, uid) < 0)
 				seg.unlisted = 1;
 			h->uid = (uint32_t)uid;
 		}
