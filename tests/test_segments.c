@@ -432,7 +432,9 @@ static void drops_root(const char *when, const char *call)
 	struct zc_proc p;
 	int rc = zc_run(&p, 1, NULL, argv);
 	cr_assert_eq(rc, 0, "%s %s: exit %d: %s", when, call, rc, p.err);
-	cr_assert_str_empty(p.err, "%s %s: %s", when, call, p.err);
+	/* not a word from the shim (make valgrind: valgrind has some about
+	 * its own files after the uid changed) */
+	cr_assert_null(strstr(p.err, "zcshim"), "%s %s: %s", when, call, p.err);
 	cr_assert_not_null(strstr(p.out, "euid=65534"), "%s", p.out);
 
 	/* the file is nobody's; read as nobody (this process, for a moment) */
