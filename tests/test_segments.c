@@ -334,6 +334,25 @@ Test(segments, a_parent_namespace_that_is_not_the_hosts_judges_its_children)
 		     p.out);
 }
 
+/* Kill what unshare started (its pid 1), so that unshare reaps it and
+ * ends: killing unshare first would leave the child a zombie for init. */
+static void end_container(struct zc_proc *box)
+{
+	char path[64], list[256] = "";
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)box->pid, (int)box->pid);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(list, sizeof list, f))
+			list[0] = '\0';
+		fclose(f);
+	}
+	for (char *t = strtok(list, " \n"); t; t = strtok(NULL, " \n"))
+		kill((pid_t)atoi(t), SIGKILL);
+	if (!list[0])
+		kill(box->pid, SIGKILL);
+	zc_finish(box, 30);
+}
+
 /* No /proc in two containers: their processes are both pid 1 and their
  * names differ only by seq. Neither may retire the other as if it were
  * its own earlier image, nor may a reader call either replaced. */
@@ -369,10 +388,8 @@ Test(segments, without_proc_two_containers_leave_each_other_alone)
 	struct zcs_name *after;
 	left = segments(&after);
 	free(after);
-	kill(a.pid, SIGKILL);
-	kill(b.pid, SIGKILL);
-	zc_finish(&a, 30);
-	zc_finish(&b, 30);
+	end_container(&a);
+	end_container(&b);
 	cr_assert_eq(with_calls, 2, "%d of 2 containers' segments", with_calls);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(names[i].pidns, 0, "%s: /proc was there", names[i].path);
