@@ -263,15 +263,15 @@ void zcs_ledger_finish(const struct zcs_ident *id, uid_t owner, int has_calls, i
 	int fd = ledger_open(&l, owner);
 	if (fd < 0)
 		return;
+	/* Out of its place in start order, and, unless removed, back in as
+	 * the newest: the newest finished are kept, and a daemon that ends
+	 * after a hundred short runs that began after it is one of them.
+	 * Not listed (the ledger was busy at start, or forgot it): listed now. */
 	int i = find(&l, id);
-	uint32_t finished = E_FINISHED | (has_calls ? E_CALLS : 0);
-	if (i >= 0 && removed)
+	if (i >= 0)
 		drop(&l, (uint32_t)i);
-	else if (i >= 0)
-		l.e[i].flags |= finished;
-	else if (!removed) /* not listed at start (the ledger was busy, or
-	                      the entry was forgotten): listed now */
-		append(&l, id, finished);
+	if (!removed)
+		append(&l, id, E_FINISHED | (has_calls ? E_CALLS : 0));
 	prune(&l, owner, id->pidns);
 	ledger_close(fd, &l);
 }

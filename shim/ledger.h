@@ -5,10 +5,12 @@
  * after a short run; a machine running many short ZeroMQ processes would
  * fill /dev/shm (Docker gives it 64 MiB) and starve its neighbours. So each
  * user has a ledger, one 4 KiB file in /dev/shm listing the segments that
- * user's processes made, newest last. A process adds itself when it makes
- * its segment and marks itself finished at exit; each time, under the
- * ledger's lock, finished segments beyond the newest ZCS_KEEP_FINISHED (of
- * those with calls, and as many again of those without) are removed. The
+ * user's processes made. A process adds itself when it makes its segment
+ * and marks itself finished at exit (moving to the end: the list is in
+ * order of start for the running, of exit for the finished); each time,
+ * under the ledger's lock, finished segments beyond the ZCS_KEEP_FINISHED
+ * that finished last (of those with calls, and as many again of those
+ * without) are removed. The
  * work is bounded by the ledger's size, not by what /dev/shm holds: other
  * users' files, even a flood of names like ours, cost nothing.
  *

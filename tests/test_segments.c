@@ -798,6 +798,33 @@ Test(segments, a_ledger_name_taken_by_another_user_keeps_no_segment)
 	cr_assert_eq(n, 0, "%zu segments left that no ledger bounds", n);
 }
 
+/* The finished segments kept are those that finished last: a daemon that
+ * ends after a dozen short runs that started after it is one of them. */
+Test(segments, a_long_run_that_ends_last_is_kept)
+{
+	private_shm("size=64m");
+	const char *daemon[] = { "zcapp", "pushpull", "--count", "7", "--wait-stdin", NULL };
+	struct zc_proc d, p;
+	zc_start(&d, 1, NULL, daemon);
+	cr_assert_eq(zc_wait_line(&d, "ready", 30), 0, "%s", d.err);
+	for (int i = 0; i < 12; i++) {
+		const char *argv[] = { "zcapp", "pushpull", "--count", "1", NULL };
+		cr_assert_eq(zc_run(&p, 1, NULL, argv), 0, "%s", p.err);
+	}
+	cr_assert_eq(zc_finish(&d, 60), 0, "%s", d.err);
+	segment_of(d.pid);
+	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
+	cr_assert_eq(zcs_messages(snap), 7);
+	/* and the bound holds: 8 finished with calls, the daemon's among them */
+	struct zcs_name *names;
+	size_t n = segments(&names), with_calls = 0;
+	for (size_t i = 0; i < n; i++)
+		with_calls += zcs_read(names[i].path, snap, err, sizeof err) == 0 &&
+			      zcs_calls_seen(snap);
+	free(names);
+	cr_assert_eq(with_calls, 8, "%zu finished segments with calls", with_calls);
+}
+
 /* A ledger held locked (its holder stopped, say) delays a start by a few
  * milliseconds at most: the lock is waited for briefly, then done without. */
 Test(segments, a_locked_ledger_delays_a_start_by_milliseconds)
