@@ -38,7 +38,7 @@ REACH_PROGS := $(B)/zcdlsym $(B)/libzcnext.so $(B)/zcdlopen-rpath $(B)/zcplugin-
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
-         $(REACH_PROGS) \
+         $(REACH_PROGS) $(B)/libzcearly.so $(B)/zcearly \
          $(B)/zcdemo $(B)/zcsockets $(B)/zcchain $(B)/zcpace $(B)/test_unit $(B)/test_integration \
          $(B)/test_stat
 
@@ -147,6 +147,14 @@ $(B)/zcchain: tests/apps/zcchain.c | $(B)
 
 $(B)/zcpace: tests/apps/zcpace.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
+# zcearly links libzcearly.so, whose constructor calls libzmq before a
+# preloaded shim's constructor has run (issue 13); found beside it.
+$(B)/libzcearly.so: tests/apps/zcearlylib.c tests/apps/zcearly.h | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
+
+$(B)/zcearly: tests/apps/zcearly.c tests/apps/zcearly.h $(B)/libzcearly.so | $(B)
+	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -Wl,--no-as-needed -lzcearly \
+	  -Wl,--as-needed '-Wl,-rpath,$$ORIGIN'
 
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
@@ -160,7 +168,7 @@ $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h tests/segimg
 	$(CC) $(BASE) $(TOOLS_INC) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 INTEG_SRC := tests/test_integration.c tests/test_hotpath.c tests/test_reach.c tests/test_bindings.c \
-             tests/seghelp.c tests/spawn.c
+             tests/test_segments.c tests/seghelp.c tests/spawn.c
 $(B)/test_integration: $(INTEG_SRC) tests/spawn.h tests/seghelp.h $(READ_SRC) $(HDRS) | $(B)
 	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
 
@@ -195,7 +203,7 @@ test: all check-clang
 
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
              $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
-             $(REACH_PROGS) \
+             $(REACH_PROGS) $(B)/libzcearly.so $(B)/zcearly $(B)/zcdemo $(B)/zcsockets \
              $(B)/zcchain $(B)/zcpace $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)

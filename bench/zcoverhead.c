@@ -26,6 +26,13 @@
  *                  of a batch, so direct/shim is the msgs/s ratio the shim
  *                  costs (copy: zmq_send; zc: init_data + zmq_msg_send);
  *                  the receiver uses the same side's zmq_msg_recv
+ *   send_x<K>      with --threads K[,K...]: K threads at once, each
+ *                  zmq_send copying to a PUB socket of its own, direct and
+ *                  shimmed batches in lockstep; each batch timed in its
+ *                  thread's CPU time (16 threads on 2 cores are not
+ *                  charged for waiting their turn), averaged over threads.
+ *                  What sharing the shim's counters between threads
+ *                  costs shows here. --op threads: these rows only.
  *
  * Output: CSV op,calls,bytes,direct_ns,shim_ns,added_ns_per_call,
  * iterations,pairs,shim_mode,tag,speed_ratio (ns per iteration are
@@ -45,6 +52,7 @@
 #include "libzmq_own.h"
 
 #define MAX_PAIRS 1001
+#define MAX_THREADS 64
 
 struct api {
 	int (*init_data)(zmq_msg_t *, void *, size_t, zmq_free_fn *, void *);
@@ -326,6 +334,104 @@ static double batch_ns(const struct api *a, int k, void *pub, size_t bytes, long
 	return (double)(now_ns() - t0) / (double)n;
 }
 
+/* ---- K sending threads */
+
+struct sender {
+	pthread_t t;
+	void *pub;
+	double d_ns[MAX_PAIRS], s_ns[MAX_PAIRS]; /* CPU ns per call, by pair */
+};
+
+static struct {
+	const struct api *direct;
+	size_t bytes;
+	long n;
+	int pairs;
+	pthread_barrier_t step;
+	struct sender s[MAX_THREADS];
+} team;
+
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double sender_batch(const struct api *a, void *pub, long n)
+{
+	uint64_t t0 = cpu_ns();
+	op_send(a, pub, team.bytes, n);
+	return (double)(cpu_ns() - t0) / (double)n;
+}
+
+static void *sender_run(void *arg)
+{
+	struct sender *me = arg;
+	/* warm both paths: the shim claims this thread's shard here */
+	op_send(&app_api, me->pub, team.bytes, 2000);
+	op_send(team.direct, me->pub, team.bytes, 2000);
+	for (int i = 0; i < team.pairs; i++) {
+		/* every thread on the same side at once, alternating which first */
+		pthread_barrier_wait(&team.step);
+		if (i % 2)
+			me->s_ns[i] = sender_batch(&app_api, me->pub, team.n);
+		else
+			me->d_ns[i] = sender_batch(team.direct, me->pub, team.n);
+		pthread_barrier_wait(&team.step);
+		if (i % 2)
+			me->d_ns[i] = sender_batch(team.direct, me->pub, team.n);
+		else
+			me->s_ns[i] = sender_batch(&app_api, me->pub, team.n);
+	}
+	return NULL;
+}
+
+/* One row, send_x<k>: k threads sending at once. */
+static void run_threads(void *ctx, const struct api *direct, int k, size_t bytes,
+			double batch_ms, int pairs, const char *mode, const char *tag)
+{
+	team.direct = direct;
+	team.bytes = bytes;
+	team.pairs = pairs;
+	for (int i = 0; i < k; i++) {
+		char ep[64];
+		snprintf(ep, sizeof ep, "inproc://zcoverhead-x%d-%d", k, i);
+		team.s[i].pub = zmq_socket(ctx, ZMQ_PUB);
+		if (!team.s[i].pub || zmq_bind(team.s[i].pub, ep) != 0)
+			fail("PUB socket");
+	}
+	/* a batch: about batch_ms of one thread's CPU */
+	op_send(&app_api, team.s[0].pub, bytes, 2000);
+	double per = sender_batch(&app_api, team.s[0].pub, 20000);
+	team.n = (long)(batch_ms * 1e6 / (per > 1 ? per : 1));
+	if (team.n < 1000)
+		team.n = 1000;
+	pthread_barrier_init(&team.step, NULL, (unsigned)k);
+	for (int i = 0; i < k; i++)
+		if (pthread_create(&team.s[i].t, NULL, sender_run, &team.s[i]) != 0)
+			fail("pthread_create");
+	for (int i = 0; i < k; i++)
+		pthread_join(team.s[i].t, NULL);
+	pthread_barrier_destroy(&team.step);
+	static double d[MAX_PAIRS], sh[MAX_PAIRS], diff[MAX_PAIRS], ratio[MAX_PAIRS];
+	for (int p = 0; p < pairs; p++) {
+		d[p] = sh[p] = 0;
+		for (int i = 0; i < k; i++) {
+			d[p] += team.s[i].d_ns[p] / k;
+			sh[p] += team.s[i].s_ns[p] / k;
+		}
+		diff[p] = sh[p] - d[p];
+		ratio[p] = d[p] / sh[p];
+	}
+	double added = median(diff, pairs);
+	printf("send_x%d,1,%zu,%.2f,%.2f,%.2f,%ld,%d,%s,%s,%.4f\n", k, bytes, median(d, pairs),
+	       median(sh, pairs), added, team.n, pairs, mode, tag, median(ratio, pairs));
+	fflush(stdout);
+	for (int i = 0; i < k; i++)
+		zmq_close(team.s[i].pub);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -334,6 +440,7 @@ int main(int argc, char **argv)
 		{ "pairs", required_argument, NULL, 'p' },
 		{ "tag", required_argument, NULL, 't' },
 		{ "op", required_argument, NULL, 'o' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "no-header", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -342,18 +449,32 @@ int main(int argc, char **argv)
 	double batch_ms = 10;
 	int pairs = 21, header = 1, c;
 	const char *tag = "", *only_op = NULL;
-	while ((c = getopt_long(argc, argv, "b:m:p:t:o:Hh", longopts, NULL)) != -1) {
+	int threads[16], nthreads = 0;
+	while ((c = getopt_long(argc, argv, "b:m:p:t:o:T:Hh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': bytes = strtoul(optarg, NULL, 10); break;
 		case 'm': batch_ms = strtod(optarg, NULL); break;
 		case 'p': pairs = atoi(optarg); break;
 		case 't': tag = optarg; break;
 		case 'o': only_op = optarg; break;
+		case 'T':
+			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
+				int k = atoi(t);
+				if (k < 1 || k > MAX_THREADS || nthreads == 16) {
+					fprintf(stderr, "zcoverhead: --threads: 1 to %d, at most 16 "
+							"counts, not '%s'\n", MAX_THREADS, t);
+					return 2;
+				}
+				threads[nthreads++] = k;
+			}
+			break;
 		case 'H': header = 0; break;
 		case 'h':
-			printf("Usage: zcoverhead [--bytes B] [--ms MS] [--pairs N] [--op NAME] [--tag T] [--no-header]\n"
+			printf("Usage: zcoverhead [--bytes B] [--ms MS] [--pairs N] [--op NAME|threads]\n"
+			       "                  [--threads K[,K...]] [--tag T] [--no-header]\n"
 			       "Run under LD_PRELOAD=libzcshim.so: ns the shim adds per intercepted call,\n"
-			       "from alternating batches of direct and interposed libzmq calls.\n");
+			       "from alternating batches of direct and interposed libzmq calls;\n"
+			       "--threads: also with K threads sending at once (rows send_x<K>).\n");
 			return 0;
 		default: return 2;
 		}
@@ -419,6 +540,10 @@ int main(int argc, char **argv)
 		       median(ratio, pairs));
 		fflush(stdout);
 	}
+	for (int i = 0; i < nthreads && (!only_op || !strcmp(only_op, "threads")); i++)
+		run_threads(ctx, &direct, threads[i], bytes, batch_ms, pairs, mode, tag);
+	if (only_op && !strcmp(only_op, "threads"))
+		ffn_runs++; /* no zero-copy op ran: nothing to check */
 	pushpull_close(&pp_inproc);
 	pushpull_close(&pp_ipc);
 	zmq_close(queue.push);

@@ -2,10 +2,13 @@
  * ledger.c - the per-user list of segments that keeps /dev/shm bounded
  * (see ledger.h). Runs at segment creation and at exit, never per call.
  *
- * The file is "zcshim.ledger.<user namespace inode>.<euid>" in /dev/shm:
+ * The file is "zcshim.ledger.<user namespace inode>.<uid>" in /dev/shm:
  * the user namespace is in the name because a container's root and the
- * host's root are both uid 0 to themselves. It is used only if it is a
- * regular file of ours; it is changed only under flock, which is waited
+ * host's root are both uid 0 to themselves. A segment is listed in the
+ * ledger of the uid that owns its file, and moves with it when a daemon
+ * started as root gives it to the user it becomes (creds.c), so that
+ * user's starts prune it. A ledger is used only if it is a regular file of
+ * that uid with one link; it is changed only under flock, which is waited
  * for a few milliseconds at most (a holder that is stopped must not stop
  * us). Whatever goes wrong, the process goes on; only the bound suffers.
  */
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/types.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +30,7 @@
 #define LEDGER_SLOTS  127
 #define E_FINISHED    0x1u
 #define E_CALLS       0x2u
+#define ZCS_LEDGER_WAIT_NS 4000000u /* longest wait for the lock, per use */
 
 struct entry {
 	uint64_t pidns;
@@ -52,28 +57,78 @@ static void seg_path(const struct entry *e, char *buf, size_t len)
 	snprintf(buf, len, ZCS_SHM_DIR "/%s", name);
 }
 
-/* Open, check and lock the ledger; -1 if it cannot be used now. */
-static int ledger_open(struct ledger *l)
+/* The user namespace, read once: at exit /proc may be gone, or be one of
+ * another PID namespace where /proc/self is not us ("unshare -p
+ * --mount-proc" leaves its parent so), and the ledger must not change. */
+static uint64_t user_ns(void)
+{
+	static uint64_t ino;
+	static int known;
+	if (!__atomic_load_n(&known, __ATOMIC_ACQUIRE)) {
+		ino = zcs_ns_inode("/proc/self/ns/user");
+		__atomic_store_n(&known, 1, __ATOMIC_RELEASE);
+	}
+	return ino;
+}
+
+/* ledger_open() failed: for now (lock held too long, no room, no
+ * descriptor), or for good (its name is taken by a file not ours to use). */
+#define LEDGER_BUSY    (-1)
+#define LEDGER_FOREIGN (-2)
+
+/* Open, check and lock uid's ledger; a descriptor, LEDGER_BUSY or
+ * LEDGER_FOREIGN. Another user's ledger only as root (a setuid daemon's
+ * segment changing hands), and then it is made for that user if missing. */
+static int ledger_open(struct ledger *l, uid_t uid)
 {
 	char path[128];
+	uid_t me = geteuid();
+	if (me != uid && me != 0)
+		return LEDGER_FOREIGN;
 	snprintf(path, sizeof path, ZCS_SHM_DIR "/" ZCS_SHM_PREFIX "ledger.%llu.%u",
-		 (unsigned long long)zcs_ns_inode("/proc/self/ns/user"), (unsigned)geteuid());
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-	if (fd < 0)
-		return -1;
+		 (unsigned long long)user_ns(), (unsigned)uid);
+	/* not O_CREAT on an existing file: with fs.protected_regular even root
+	 * may not open another user's file that way in the sticky /dev/shm */
+	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+	int fd = open(path, flags);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, flags | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0 && uid != me && fchown(fd, uid, (gid_t)-1) != 0) {
+			unlink(path); /* a uid this user namespace does not map */
+			close(fd);
+			return LEDGER_FOREIGN;
+		}
+		if (fd < 0 && errno == EEXIST)
+			fd = open(path, flags);
+	}
+	if (fd < 0) /* ELOOP: a symlink; EACCES: another user's file */
+		return errno == ELOOP || errno == EACCES || errno == EPERM || errno == ENXIO
+			       ? LEDGER_FOREIGN : LEDGER_BUSY;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return LEDGER_BUSY;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != uid || st.st_nlink != 1 ||
 	    (st.st_size != 0 && st.st_size != sizeof *l)) {
 		close(fd);
-		return -1;
+		return LEDGER_FOREIGN;
 	}
-	/* a few ms at most: the holder only does what we are about to do */
-	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; i++) {
-		if (errno != EWOULDBLOCK || i == 50) {
+	/* a few ms at most, by the clock (a sleep of 0.2 ms can take more):
+	 * the holder only does what we are about to do, in microseconds, so
+	 * longer means it is stopped, and we go on without */
+	uint64_t deadline_ns = 0;
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t now_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		if (!deadline_ns)
+			deadline_ns = now_ns + ZCS_LEDGER_WAIT_NS;
+		if (errno != EWOULDBLOCK || now_ns >= deadline_ns) {
 			close(fd);
-			return -1;
+			return LEDGER_BUSY;
 		}
-		struct timespec ts = { 0, 200000 };
+		ts = (struct timespec){ 0, 200000 };
 		nanosleep(&ts, NULL);
 	}
 	memset(l, 0, sizeof *l);
@@ -104,12 +159,34 @@ static int same(const struct entry *e, const struct zcs_ident *id)
 	       e->seq == id->seq;
 }
 
-/* Remove what is proven finished beyond the newest ZCS_KEEP_FINISHED of each
- * kind; forget entries whose segment is gone. */
-static void prune(struct ledger *l)
+static int find(const struct ledger *l, const struct zcs_ident *id)
 {
-	uint64_t my_ns = zcs_ns_inode("/proc/self/ns/pid");
-	int judge = my_ns && zcs_proc_is_ours();
+	for (uint32_t i = 0; i < l->n; i++)
+		if (same(&l->e[i], id))
+			return (int)i;
+	return -1;
+}
+
+static void append(struct ledger *l, const struct zcs_ident *id, uint32_t flags)
+{
+	if (l->n == LEDGER_SLOTS)
+		drop(l, 0); /* all running: forget the oldest (zcshim-stat --clean finds it) */
+	struct entry *e = &l->e[l->n++];
+	memset(e, 0, sizeof *e);
+	e->pidns = id->pidns;
+	e->pid = id->pid;
+	e->start_ticks = id->start_ticks;
+	e->seq = id->seq;
+	e->flags = flags;
+}
+
+/* Remove what is proven finished beyond the newest ZCS_KEEP_FINISHED of each
+ * kind; forget entries whose segment is gone. uid owns the ledger; my_pidns
+ * is the caller's PID namespace: only processes of that one can be judged
+ * (procid.h), whatever /proc shows. */
+static void prune(struct ledger *l, uid_t uid, uint64_t my_pidns)
+{
+	int proc_ours = my_pidns && zcs_proc_is_ours();
 	unsigned char finished[LEDGER_SLOTS] = { 0 }, calls[LEDGER_SLOTS] = { 0 };
 	unsigned kept[2] = { 0, 0 };
 	for (uint32_t i = l->n; i-- > 0;) { /* newest first */
@@ -122,15 +199,13 @@ static void prune(struct ledger *l)
 				finished[i] = 2; /* gone: forget */
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
-			continue; /* not ours any more (setuid, or replaced): leave it */
-		if (e->flags & E_FINISHED) {
+		if (!S_ISREG(st.st_mode) || st.st_uid != uid)
+			continue; /* not ours any more (replaced): leave it */
+		if (e->flags & E_FINISHED)
 			finished[i] = 1;
-		} else if (judge && e->pidns == my_ns) {
-			char stat_path[64];
-			snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", e->pid);
-			finished[i] = zcs_proc_start_ticks(stat_path) != e->start_ticks;
-		}
+		else if (my_pidns && e->pidns == my_pidns)
+			finished[i] = zcs_proc_fate(e->pid, e->start_ticks, proc_ours) ==
+				      ZCS_PROC_GONE;
 		calls[i] = (e->flags & E_CALLS) ||
 			   (uint64_t)st.st_blocks * 512 > ZCS_BASE_BYTES;
 		if (finished[i] == 1 && ++kept[calls[i]] <= ZCS_KEEP_FINISHED)
@@ -148,43 +223,55 @@ static void prune(struct ledger *l)
 	}
 }
 
-void zcs_ledger_add(const struct zcs_ident *id)
+int zcs_ledger_add(const struct zcs_ident *id, uid_t owner)
 {
 	struct ledger l;
-	int fd = ledger_open(&l);
+	int fd = ledger_open(&l, owner);
 	if (fd < 0)
-		return;
-	prune(&l);
-	if (l.n == LEDGER_SLOTS)
-		drop(&l, 0); /* all running: forget the oldest (zcshim-stat --clean finds it) */
-	struct entry *e = &l.e[l.n++];
-	memset(e, 0, sizeof *e);
-	e->pidns = id->pidns;
-	e->pid = id->pid;
-	e->start_ticks = id->start_ticks;
-	e->seq = id->seq;
+		return fd == LEDGER_FOREIGN ? -1 : 1;
+	prune(&l, owner, id->pidns);
+	append(&l, id, 0);
 	ledger_close(fd, &l);
+	return 0;
 }
 
-void zcs_ledger_finish(const struct zcs_ident *id, int has_calls, int removed)
+int zcs_ledger_move(const struct zcs_ident *id, uid_t from, uid_t to)
 {
 	struct ledger l;
-	int fd = ledger_open(&l);
+	uint32_t flags = 0;
+	int fd = ledger_open(&l, from);
+	if (fd >= 0) {
+		int i = find(&l, id);
+		if (i >= 0) {
+			flags = l.e[i].flags;
+			drop(&l, (uint32_t)i);
+		}
+		ledger_close(fd, &l);
+	}
+	fd = ledger_open(&l, to);
+	if (fd < 0) /* busy: the new owner's ledger gets it at exit */
+		return fd == LEDGER_FOREIGN ? -1 : 1;
+	if (find(&l, id) < 0)
+		append(&l, id, flags);
+	ledger_close(fd, &l);
+	return 0;
+}
+
+void zcs_ledger_finish(const struct zcs_ident *id, uid_t owner, int has_calls, int removed)
+{
+	struct ledger l;
+	int fd = ledger_open(&l, owner);
 	if (fd < 0)
 		return;
-	for (uint32_t i = 0; i < l.n; i++) {
-		if (!same(&l.e[i], id))
-			continue;
-		/* newest is what finished last: a long run that just ended
-		 * must not be the first to go because it started early */
-		struct entry e = l.e[i];
-		drop(&l, i);
-		if (!removed) {
-			e.flags |= E_FINISHED | (has_calls ? E_CALLS : 0);
-			l.e[l.n++] = e;
-		}
-		break;
-	}
-	prune(&l);
+	/* Out of its place in start order, and, unless removed, back in as
+	 * the newest: the newest finished are kept, and a daemon that ends
+	 * after a hundred short runs that began after it is one of them.
+	 * Not listed (the ledger was busy at start, or forgot it): listed now. */
+	int i = find(&l, id);
+	if (i >= 0)
+		drop(&l, (uint32_t)i);
+	if (!removed)
+		append(&l, id, E_FINISHED | (has_calls ? E_CALLS : 0));
+	prune(&l, owner, id->pidns);
 	ledger_close(fd, &l);
 }

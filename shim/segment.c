@@ -69,6 +69,10 @@ static struct {
 	uint32_t libzmq_version;
 	uint32_t flags;
 	int shard_taken[ZCS_NSHARDS];
+	int overflow_backed;     /* the overflow cells' histograms: before any shard */
+	int unlisted;            /* no ledger can list it (its name is another user's):
+	                            nothing would ever prune it, so it goes at exit,
+	                            kept or not (ledger.h) */
 	uint32_t counts_backed;  /* cells whose counts are backed in every mapped shard */
 	pthread_key_t shard_key; /* releases an owned shard at thread exit */
 	int key_ok;
@@ -208,6 +212,10 @@ static void *map_piece(uint64_t off, uint64_t len)
  * one segment, not N. They sit at the other seq numbers of our name. */
 static void retire_predecessors(uint32_t mine)
 {
+	/* without namespace and start time the other seqs of our name may be
+	 * a process of another container (segname.h): leave them */
+	if (!zcs_ident_known(&seg.id))
+		return;
 	for (uint32_t s = 0; s < ZCS_SEQ_MAX; s++) {
 		if (s == mine)
 			continue;
@@ -304,7 +312,7 @@ static void create(void)
 	__atomic_store_n(&seg.state, 1, __ATOMIC_RELEASE);
 
 	retire_predecessors(seg.id.seq);
-	zcs_ledger_add(&seg.id);
+	seg.unlisted = zcs_ledger_add(&seg.id, geteuid()) < 0;
 }
 
 static void release_shard(void *v);
@@ -500,17 +508,21 @@ uint16_t zcs_cell_get(unsigned slot, unsigned op, unsigned path, unsigned size_c
  * the first shard). With seg.lock held. */
 static int map_shard(unsigned s)
 {
-	if (!zcs_hist_chunk[0]) {
+	/* Not "is chunk 0 mapped": a failed backing leaves it mapped with
+	 * these pages missing, and a timed call on an overflow cell would
+	 * then write a page tmpfs has no room for (SIGBUS). */
+	if (!seg.overflow_backed) {
 		int err = back_hists(1, ZCS_CELL_FIRST);
 		if (err)
 			return err;
+		seg.overflow_backed = 1;
 	}
 	if (!seg.counts_backed)
 		seg.counts_backed = cells_in_pages(zcs_shared_part->cells_used);
 	if (!zcs_shard_area[s]) {
 		void *p = map_piece(zcs_shard_offset(s), ZCS_SHARD_AREA_BYTES);
 		if (!p)
-			return errno;
+			return errno ? errno : ENOMEM;
 		zcs_shard_area[s] = p;
 		int err = back_shard(s, seg.counts_backed);
 		if (err) {
@@ -540,15 +552,15 @@ static struct zcs_counts *claim(int call)
 		if (!ready())
 			return NULL;
 		pthread_mutex_lock(&seg.lock);
-		int got = -1;
+		int got = -1, err;
 		for (unsigned s = 1; s < ZCS_NSHARDS && seg.key_ok && !shard_released &&
 				     seg.state == 1 && got < 0;
 		     s++) {
 			if (__atomic_load_n(&seg.shard_taken[s], __ATOMIC_ACQUIRE) ||
 			    (!zcs_shard_area[s] && seg.full))
 				continue;
-			if (map_shard(s) != 0) {
-				grow_failed("a thread's shard", errno);
+			if ((err = map_shard(s)) != 0) {
+				grow_failed("a thread's shard", err);
 				break;
 			}
 			__atomic_store_n(&seg.shard_taken[s], 1, __ATOMIC_RELAXED);
@@ -558,8 +570,9 @@ static struct zcs_counts *claim(int call)
 			pthread_setspecific(seg.shard_key, (void *)(intptr_t)got);
 			zcs_shard_area[got]->threads++;
 			use_shard((unsigned)got, 1);
-		} else if (seg.state == 1 && !zcs_shard_area[0] && map_shard(0) != 0) {
-			grow_failed("the shared shard", errno);
+		} else if (seg.state == 1 && !zcs_shard_area[0] && !seg.full &&
+			   (err = map_shard(0)) != 0) {
+			grow_failed("the shared shard", err);
 		}
 		if (got <= 0 && zcs_shard_area[0])
 			use_shard(0, 0);
@@ -626,6 +639,10 @@ long zcs_segment_give_to(uid_t uid)
 		int fd = seg_fd();
 		if (fd >= 0 && fchown(fd, uid, (gid_t)-1) == 0) {
 			back_to = (long)h->uid;
+			/* and into that user's ledger, which that user's starts
+			 * prune: root's could not remove a file of theirs */
+			if (zcs_ledger_move(&seg.id, (uid_t)back_to, uid) < 0)
+				seg.unlisted = 1;
 			h->uid = (uint32_t)uid;
 		}
 	}
@@ -655,6 +672,7 @@ void zcs_segment_after_fork(void)
 	zcs_shared_part = NULL;
 	seg.state = 0;
 	seg.full = 0;
+	seg.overflow_backed = 0;
 	seg.counts_backed = 0;
 	pthread_mutex_init(&seg.lock, NULL);
 	memset(seg.shard_taken, 0, sizeof seg.shard_taken);
@@ -688,9 +706,11 @@ void zcs_segment_exit(void)
 	}
 	h->exit_unix_ns = now;
 	__atomic_store_n(&h->state, ZCS_STATE_EXITED, __ATOMIC_RELEASE);
-	int keep = zcs_settings()->keep;
+	/* A segment no ledger lists would never be pruned: another user who
+	 * squats our ledger's name must not make /dev/shm fill with ours. */
+	int keep = zcs_settings()->keep && !seg.unlisted;
 	if (!keep)
 		shm_unlink(seg.name);
-	zcs_ledger_finish(&seg.id, (h->flags & ZCS_F_CALLS_SEEN) != 0, !keep);
+	zcs_ledger_finish(&seg.id, (uid_t)h->uid, (h->flags & ZCS_F_CALLS_SEEN) != 0, !keep);
 	/* Not unmapped: libzmq's threads may still run ffns and record. */
 }

@@ -23,6 +23,16 @@ struct zcs_ident {
 
 #define ZCS_SEQ_MAX 64 /* images of one process that can have a name at once */
 
+/* Is the identity whole: namespace and start time read from /proc? Without
+ * them (no /proc, or one of a namespace the process is not in) two
+ * processes of two containers can have the same name but for seq, so
+ * nothing may be concluded from a name alone: no image retires another
+ * (segment.c), no reader calls one replaced (segread.c). */
+static inline int zcs_ident_known(const struct zcs_ident *id)
+{
+	return id->pidns != 0 && id->start_ticks != 0;
+}
+
 /* "zcshim.<pidns>.<pid>.<start>.<seq>" into buf (no leading slash). */
 static inline void zcs_name_make(const struct zcs_ident *id, char *buf, size_t len)
 {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,16 @@ static int overridden(const char *entry, const char *const env[])
 	return 0;
 }
 
+const char *zc_preload(void)
+{
+	static __thread char list[8400];
+	const char *shim = getenv("ZCSHIM_TEST_SHIM");
+	const char *first = getenv("ZCSHIM_TEST_PRELOAD_FIRST");
+	snprintf(list, sizeof list, "%s%s%s", first && *first ? first : "",
+		 first && *first ? ":" : "", shim && *shim ? shim : zc_build("libzcshim.so"));
+	return list;
+}
+
 void zc_start(struct zc_proc *p, int preload, const char *const env[],
 	      const char *const argv[])
 {
@@ -59,14 +70,10 @@ void zc_start(struct zc_proc *p, int preload, const char *const env[],
 	 * ZCSHIM_TEST_SHIM replaces the shim, ZCSHIM_TEST_PRELOAD_FIRST puts a
 	 * sanitizer runtime before it, ZCSHIM_TEST_WRAPPER runs our programs
 	 * under a tool. */
-	const char *shim = getenv("ZCSHIM_TEST_SHIM");
-	const char *first = getenv("ZCSHIM_TEST_PRELOAD_FIRST");
 	const char *wrapper = getenv("ZCSHIM_TEST_WRAPPER");
 	static __thread char preload_var[8400];
 	if (preload) {
-		snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s%s%s",
-			 first && *first ? first : "", first && *first ? ":" : "",
-			 shim && *shim ? shim : zc_build("libzcshim.so"));
+		snprintf(preload_var, sizeof preload_var, "LD_PRELOAD=%s", zc_preload());
 		envp[n++] = preload_var;
 	}
 	int sample_set = 0;
@@ -174,8 +181,9 @@ int zc_finish(struct zc_proc *p, int timeout_s)
 	while (pump(p, deadline) == 0)
 		;
 	int st;
+	struct rusage ru;
 	for (;;) {
-		pid_t r = waitpid(p->pid, &st, WNOHANG);
+		pid_t r = wait4(p->pid, &st, WNOHANG, &ru);
 		if (r == p->pid)
 			break;
 		if (now_s() > deadline) {
@@ -186,6 +194,7 @@ int zc_finish(struct zc_proc *p, int timeout_s)
 		}
 		usleep(10000);
 	}
+	p->maxrss_kb = ru.ru_maxrss;
 	if (p->out_fd >= 0)
 		close(p->out_fd);
 	if (p->err_fd >= 0)

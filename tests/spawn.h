@@ -13,6 +13,7 @@ struct zc_proc {
 	pid_t pid;
 	int in_fd, out_fd, err_fd; /* -1 once closed */
 	int status;                /* exit code, 128 + signal, or -1 on timeout */
+	long maxrss_kb;            /* its peak resident set (getrusage), once reaped */
 	char out[65536];
 	char err[16384];
 };
@@ -20,6 +21,11 @@ struct zc_proc {
 /* Path of a file in the build directory ($ZCSHIM_BUILD or ./build); valid
  * until the fourth call after this one in the same thread. */
 const char *zc_build(const char *file);
+
+/* What zc_start puts in LD_PRELOAD: the shim, after a sanitizer runtime
+ * if one is asked for (ZCSHIM_TEST_SHIM, ZCSHIM_TEST_PRELOAD_FIRST). For
+ * tests that preload only some of the programs they start. */
+const char *zc_preload(void);
 
 /* Start argv (argv[0] in the build dir unless absolute) with env entries
  * "K=V" added to a copy of ours with every ZCSHIM_* and LD_PRELOAD removed

@@ -29,6 +29,23 @@
  *   zcapp binds    --bind EP [--bind EP]...     a PUSH bound to every EP (any bytes:
  *                  [--count N] [--sizes L]      spaces, quotes, invalid UTF-8), a
  *                                               PULL on the first
+ *   zcapp fanout   [--threads K] [--sockets S] [--count N] [--sizes L] [--api A]
+ *                                               K threads, alive at once, each sending
+ *                                               N of every size to its share of S PUB
+ *                                               sockets that nobody subscribes to
+ *   zcapp none                                  no libzmq call at all
+ *   zcapp shm      [--count MIB]                a neighbour: map MIB MiB of its own
+ *                                               POSIX shm and touch every page (no
+ *                                               libzmq call; SIGBUS if /dev/shm is full)
+ * Options of any scenario, for the segment tests (issue 13):
+ *   --hold-first     print "holding" and read stdin to its end before any libzmq call
+ *   --pause          at the end print "paused" and wait for a signal (a daemon)
+ *   --reexec N       at the end exec itself with --reexec N-1 (a reload), N images
+ *   --setuid-before UID, --setuid-after UID: change to UID (gid UID too)
+ *                    before the first libzmq call / after the scenario (and
+ *                    then run it again: new threads, new sizes), with
+ *   --uid-call C     setuid (default) | seteuid (root is taken back at the end)
+ *                    | setreuid | setresuid
  *
  * T: inproc (default) | ipc | tcp.  A: msg_send (default) | sendmsg | send |
  * send_const.  L: comma-separated byte sizes (default 100).
@@ -39,6 +56,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -56,7 +78,11 @@ static struct {
 	size_t sizes[MAX_SIZES];
 	int nsizes;
 	long count;
-} opt = { { NULL }, 0, "inproc", "msg_send", 0, 0, 0, 0, 0, 0, { 100 }, 1, 100 };
+	int threads, sockets, hold_first, pause, reexec;
+	long uid_before, uid_after;
+	const char *uid_call;
+} opt = { { NULL }, 0, "inproc", "msg_send", 0, 0, 0, 0, 0, 0, { 100 }, 1, 100,
+	  4, 8, 0, 0, -1, -1, -1, "setuid" };
 
 static int failures;
 #define CHECK(cond, ...)                                                   \
@@ -672,6 +698,117 @@ static void scenario_threads(void)
 	check_ffns();
 }
 
+/* ---- fanout: K sending threads, S sockets, every size on each ---- */
+
+struct fan_thread {
+	void *ctx;
+	int no;
+	pthread_barrier_t *all;
+	long sent;
+	pthread_t t;
+};
+
+static void *fan_send(void *arg)
+{
+	struct fan_thread *ft = arg;
+	void *mine[64];
+	int n = 0;
+	for (int k = ft->no; k < opt.sockets && n < 64; k += opt.threads) {
+		char ep[64];
+		mine[n] = zmq_socket(ft->ctx, ZMQ_PUB);
+		snprintf(ep, sizeof ep, "inproc://fanout-%d", k);
+		CHECK(mine[n] && zmq_bind(mine[n], ep) == 0, "socket %d", k);
+		n++;
+	}
+	/* every thread alive at once: none can hand its shard to the next */
+	pthread_barrier_wait(ft->all);
+	for (long i = 0; i < opt.count; i++)
+		for (int j = 0; j < n; j++)
+			for (int k = 0; k < opt.nsizes; k++)
+				ft->sent += send_one(mine[j], i, opt.sizes[k], 0) ==
+					    (int)opt.sizes[k];
+	pthread_barrier_wait(ft->all);
+	for (int j = 0; j < n; j++)
+		zmq_close(mine[j]);
+	return NULL;
+}
+
+static void scenario_fanout(void)
+{
+	void *ctx = zmq_ctx_new();
+	int k = opt.threads;
+	struct fan_thread *ft = calloc((size_t)k, sizeof *ft);
+	pthread_barrier_t all;
+	pthread_barrier_init(&all, NULL, (unsigned)k);
+	for (int i = 0; i < k; i++) {
+		ft[i] = (struct fan_thread){ ctx, i, &all, 0, 0 };
+		CHECK(pthread_create(&ft[i].t, NULL, fan_send, &ft[i]) == 0, "thread %d", i);
+	}
+	long sent = 0;
+	for (int i = 0; i < k; i++) {
+		pthread_join(ft[i].t, NULL);
+		sent += ft[i].sent;
+	}
+	long want = 0;
+	for (int i = 0; i < k; i++)
+		for (int s = i; s < opt.sockets && s - i < 64 * k; s += k)
+			want += opt.count * opt.nsizes;
+	printf("threads=%d sockets=%d sent=%ld pid=%d\n", k, opt.sockets, sent, (int)getpid());
+	CHECK(sent == want, "sent %ld of %ld", sent, want);
+	pthread_barrier_destroy(&all);
+	free(ft);
+	zmq_ctx_term(ctx);
+	check_ffns();
+}
+
+/* ---- shm: a neighbour's POSIX shm, every page touched ---- */
+
+static void scenario_shm(void)
+{
+	char name[64];
+	size_t bytes = (size_t)opt.count << 20;
+	snprintf(name, sizeof name, "/zcapp-neighbour.%d", (int)getpid());
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0, "shm_open: %s", strerror(errno));
+	if (fd < 0)
+		return;
+	shm_unlink(name);
+	CHECK(ftruncate(fd, (off_t)bytes) == 0, "ftruncate: %s", strerror(errno));
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	if (p != MAP_FAILED) {
+		for (size_t off = 0; off < bytes; off += 4096)
+			p[off] = 1; /* no room: SIGBUS, as for any program */
+		munmap(p, bytes);
+	}
+	close(fd);
+	printf("touched_mib=%ld\n", opt.count);
+}
+
+/* ---- credentials: a daemon that drops root ---- */
+
+static void change_uid(long uid)
+{
+	uid_t u = (uid_t)uid;
+	int rc;
+	CHECK(setgroups(0, NULL) == 0 && setgid((gid_t)uid) == 0, "setgid %ld: %s", uid,
+	      strerror(errno));
+	errno = 0;
+	if (!strcmp(opt.uid_call, "seteuid"))
+		rc = seteuid(u);
+	else if (!strcmp(opt.uid_call, "setreuid"))
+		rc = setreuid(u, u);
+	else if (!strcmp(opt.uid_call, "setresuid"))
+		rc = setresuid(u, u, u);
+	else
+		rc = setuid(u);
+	CHECK(rc == 0 && geteuid() == u, "%s(%ld): %s", opt.uid_call, uid, strerror(errno));
+	/* a process that changed uid is not dumpable; LeakSanitizer (make
+	 * test-asan) must still be able to stop its threads at exit */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	printf("uid=%d euid=%d\n", (int)getuid(), (int)geteuid());
+}
+
 /* ---- fork: the child, a new process, sends on its own context ---- */
 
 static void fork_and_send_again(void)
@@ -707,7 +844,7 @@ static void parse_sizes(const char *s)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: zcapp pushpull|router|eagain|ffnsend|msgcopy|threads|sockets|many|backlog|binds [options]\n");
+		fprintf(stderr, "usage: zcapp pushpull|router|eagain|ffnsend|msgcopy|threads|sockets|many|backlog|binds|fanout|none|shm [options]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -724,6 +861,14 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--exec-after")) opt.exec_after = 1;
 		else if (!strcmp(a, "--bind") && opt.nbinds < MAX_BINDS)
 			opt.binds[opt.nbinds++] = v, i++;
+		else if (!strcmp(a, "--threads")) opt.threads = atoi(v), i++;
+		else if (!strcmp(a, "--sockets")) opt.sockets = atoi(v), i++;
+		else if (!strcmp(a, "--hold-first")) opt.hold_first = 1;
+		else if (!strcmp(a, "--pause")) opt.pause = 1;
+		else if (!strcmp(a, "--reexec")) opt.reexec = atoi(v), i++;
+		else if (!strcmp(a, "--setuid-before")) opt.uid_before = atol(v), i++;
+		else if (!strcmp(a, "--setuid-after")) opt.uid_after = atol(v), i++;
+		else if (!strcmp(a, "--uid-call")) opt.uid_call = v, i++;
 		else {
 			fprintf(stderr, "zcapp: unknown option %s\n", a);
 			return 2;
@@ -741,6 +886,18 @@ int main(int argc, char **argv)
 			CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child failed");
 		}
 	}
+	if (opt.threads < 1 || opt.threads > 256 || opt.sockets < 1) {
+		fprintf(stderr, "zcapp: --threads 1..256, --sockets 1..\n");
+		return 2;
+	}
+	if (opt.hold_first) { /* a process the shim has loaded into, before any call */
+		printf("holding\n");
+		char c;
+		while (read(0, &c, 1) > 0)
+			;
+	}
+	if (opt.uid_before >= 0)
+		change_uid(opt.uid_before);
 	const char *s = argv[1];
 	if (!strcmp(s, "pushpull")) {
 		scenario_pushpull();
@@ -763,13 +920,45 @@ int main(int argc, char **argv)
 	else if (!strcmp(s, "many")) scenario_many();
 	else if (!strcmp(s, "backlog")) scenario_backlog();
 	else if (!strcmp(s, "binds")) scenario_binds();
+	else if (!strcmp(s, "fanout")) scenario_fanout();
+	else if (!strcmp(s, "none")) check_ffns();
+	else if (!strcmp(s, "shm")) scenario_shm();
 	else {
 		fprintf(stderr, "zcapp: unknown scenario %s\n", s);
 		return 2;
 	}
+	if (opt.uid_after >= 0) {
+		change_uid(opt.uid_after);
+		/* and record on: a new thread (a shard), new series (cells) */
+		if (!strcmp(s, "fanout")) {
+			opt.sizes[0] += 1000000; /* other size classes */
+			scenario_fanout();
+		} else {
+			scenario_pushpull();
+		}
+	}
+	/* seteuid: a daemon that works as another user takes root back (its
+	 * saved uid) before it ends; LeakSanitizer could not stop the threads
+	 * of a process whose real and effective uids differ */
+	if ((opt.uid_before >= 0 || opt.uid_after >= 0) && !strcmp(opt.uid_call, "seteuid") &&
+	    getuid() == 0)
+		CHECK(seteuid(0) == 0, "seteuid(0): %s", strerror(errno));
 	for (long i = 0; i < nkept; i++)
 		free(kept[i]);
 	free(ffn_calls);
 	printf("failures=%d\n", failures);
+	if (opt.reexec > 0 && !failures) {
+		char n[16];
+		snprintf(n, sizeof n, "%d", opt.reexec - 1);
+		char *again[] = { argv[0], argv[1], "--count", "1", "--reexec", n, NULL };
+		execv(strchr(argv[0], '/') ? argv[0] : "/proc/self/exe", again);
+		fprintf(stderr, "zcapp: exec: %s\n", strerror(errno));
+		return 1;
+	}
+	if (opt.pause) {
+		printf("paused\n");
+		for (;;)
+			pause();
+	}
 	return failures ? 1 : 0;
 }

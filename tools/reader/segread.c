@@ -361,9 +361,10 @@ int zcs_parse(const void *buf, size_t len, struct zcs_snapshot *out,
 
 /* ------------------------------------------------------------- liveness */
 
-/* Every process this reader's /proc shows: PID namespace, pid in its own
- * namespace (the last NSpid field), start ticks. Built once a second at
- * most, and only when a segment of another namespace asks. */
+/* Every process this reader's /proc shows: PID namespace (0 if its link
+ * cannot be read: another user's, or a process that changed uid), pid in
+ * its own namespace (the last NSpid field), start ticks. Read when a
+ * segment of another namespace asks, and kept for a second. */
 struct proc_row {
 	uint64_t pidns, start;
 	int pid;
@@ -371,45 +372,54 @@ struct proc_row {
 static struct {
 	struct proc_row *rows;
 	size_t n;
-	time_t built;
+	int hidden;        /* processes whose status could not be read: the list is
+	                      not all, absence proves nothing */
+	uint64_t built_ns; /* wall clock when the list was read */
 } procs;
 
 static void procs_build(void)
 {
-	time_t now = time(NULL);
-	if (procs.rows && procs.built == now)
-		return;
 	free(procs.rows);
 	procs.rows = NULL;
 	procs.n = 0;
-	procs.built = now;
+	procs.hidden = 0;
+	procs.built_ns = wall_ns();
 	DIR *d = opendir("/proc");
-	if (!d)
+	if (!d) {
+		procs.hidden = 1;
 		return;
+	}
 	size_t cap = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] < '1' || e->d_name[0] > '9' || strlen(e->d_name) > 20)
 			continue;
 		char path[300], buf[4096];
-		snprintf(path, sizeof path, "/proc/%s/ns/pid", e->d_name);
-		uint64_t ns = zcs_ns_inode(path);
 		snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-		if (!ns || zcs_read_small(path, buf, sizeof buf) <= 0)
+		if (zcs_read_small(path, buf, sizeof buf) <= 0) {
+			/* gone since readdir: not there; anything else: hidden */
+			procs.hidden |= errno != ENOENT && errno != ESRCH;
 			continue;
+		}
 		const char *nspid = strstr(buf, "\nNSpid:");
-		if (!nspid)
+		if (!nspid) {
+			procs.hidden = 1; /* a kernel before 4.1: no pid to match */
 			continue;
+		}
 		const char *eol = strchr(nspid + 1, '\n'), *last = nspid + 7;
 		for (const char *p = nspid + 7; *p && p != eol; p++)
 			if (*p == '\t' || *p == ' ')
 				last = p + 1;
+		snprintf(path, sizeof path, "/proc/%s/ns/pid", e->d_name);
+		uint64_t ns = zcs_ns_inode(path);
 		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
 		if (procs.n == cap) {
 			cap = cap ? 2 * cap : 256;
 			struct proc_row *grown = realloc(procs.rows, cap * sizeof *grown);
-			if (!grown)
+			if (!grown) {
+				procs.hidden = 1;
 				break;
+			}
 			procs.rows = grown;
 		}
 		procs.rows[procs.n++] = (struct proc_row){ ns, zcs_proc_start_ticks(path),
@@ -423,42 +433,58 @@ static unsigned liveness(const struct zcs_snapshot *s)
 	if (s->live != ZCS_LIVE_RUNNING)
 		return s->live;
 	const struct zcs_header *h = &s->hdr;
+	struct zcs_ident id = { h->pidns, h->pid, h->start_ticks, h->seq };
 	/* exec() keeps pid and start time but skips exit handlers: the new
 	 * image made the next seq beside this one, and retires this one; if
-	 * it is still here, it is being retired */
+	 * it is still here, it is being retired. Only for a whole identity:
+	 * without one, the next seq may be another container's process. */
 	char path[PATH_MAX];
 	struct stat st;
 	const char *slash = strrchr(s->path, '/');
 	int dir_len = slash ? (int)(slash - s->path) : 1;
-	struct zcs_ident next = { h->pidns, h->pid, h->start_ticks, h->seq + 1 };
+	struct zcs_ident next = id;
+	next.seq++;
 	char name[96];
 	zcs_name_make(&next, name, sizeof name);
 	snprintf(path, sizeof path, "%.*s/%s", dir_len, slash ? s->path : ".", name);
 	/* only a file the same user could have made: /dev/shm is anyone's */
-	if (h->seq < UINT32_MAX - 1 && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_uid == geteuid())
+	if (zcs_ident_known(&id) && h->seq < UINT32_MAX - 1 && lstat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_uid == geteuid())
 		return ZCS_LIVE_REPLACED;
 	uint64_t mine = zcs_ns_inode("/proc/self/ns/pid");
 	int proc_ours = mine && zcs_proc_is_ours();
-	if (proc_ours && h->pidns == mine) {
-		snprintf(path, sizeof path, "/proc/%d/stat", h->pid);
-		int alive = kill(h->pid, 0) == 0 || errno == EPERM;
-		return alive && zcs_proc_start_ticks(path) == h->start_ticks ? ZCS_LIVE_RUNNING
-									   : ZCS_LIVE_DEAD;
+	if (mine && h->pidns == mine) {
+		switch (zcs_proc_fate(h->pid, h->start_ticks, proc_ours)) {
+		case ZCS_PROC_GONE: return ZCS_LIVE_DEAD;
+		case ZCS_PROC_ALIVE: return ZCS_LIVE_RUNNING;
+		default: return ZCS_LIVE_UNKNOWN;
+		}
 	}
-	/* Another namespace. From the initial one every process is in view:
-	 * the process is running if it is found, gone if it is not (its
-	 * namespace may be gone too). From anywhere else: not ours to judge. */
-	if (!proc_ours || mine != PIDNS_INIT || !h->pidns)
+	/* Another namespace. Our /proc shows every process of our namespace
+	 * and of the namespaces below it: found there, it runs. Not found, it
+	 * is gone only if we see all of its namespace: from the initial one
+	 * (every namespace is below it), or when some process of that
+	 * namespace is in view (so it is below ours), and nothing was hidden
+	 * from us. Anywhere else (a sibling container, a parent): not ours to
+	 * judge. */
+	if (!proc_ours || !zcs_ident_known(&id))
 		return ZCS_LIVE_UNKNOWN;
-	procs_build();
-	if (!procs.rows)
-		return ZCS_LIVE_UNKNOWN;
-	for (size_t i = 0; i < procs.n; i++)
-		if (procs.rows[i].pidns == h->pidns && procs.rows[i].pid == h->pid &&
-		    procs.rows[i].start == h->start_ticks)
+	/* read again when a second old (--watch), or older than the segment:
+	 * a process that started since is not in it */
+	uint64_t now = wall_ns();
+	if (!procs.built_ns || now - procs.built_ns > 1000000000u ||
+	    h->start_unix_ns + 10000000u >= procs.built_ns)
+		procs_build();
+	int ns_seen = mine == PIDNS_INIT;
+	for (size_t i = 0; i < procs.n; i++) {
+		const struct proc_row *r = &procs.rows[i];
+		/* a namespace link we may not read: pid and start time alone */
+		if ((r->pidns == h->pidns || !r->pidns) && r->pid == h->pid &&
+		    r->start == h->start_ticks)
 			return ZCS_LIVE_RUNNING;
-	return ZCS_LIVE_DEAD;
+		ns_seen |= r->pidns == h->pidns;
+	}
+	return ns_seen && !procs.hidden ? ZCS_LIVE_DEAD : ZCS_LIVE_UNKNOWN;
 }
 
 struct zcs_snapshot *zcs_snapshot_new(void)
@@ -571,6 +597,30 @@ int zcs_list(struct zcs_name **names, size_t *n, size_t *skipped, char *err, siz
 	return 0;
 }
 
+/* The identity /proc gives pid (of the caller's /proc, which may show
+ * processes of namespaces below ours under their pids here): its PID
+ * namespace, its pid there, its start. 0 if it is not there to read. */
+static int proc_ident(long pid, struct zcs_ident *id)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	if (pid <= 0 || !zcs_proc_is_ours() || zcs_read_small(path, buf, sizeof buf) <= 0)
+		return 0;
+	const char *nspid = strstr(buf, "\nNSpid:");
+	if (!nspid)
+		return 0;
+	const char *eol = strchr(nspid + 1, '\n'), *last = nspid + 7;
+	for (const char *p = nspid + 7; *p && p != eol; p++)
+		if (*p == '\t' || *p == ' ')
+			last = p + 1;
+	id->pid = (int)strtol(last, NULL, 10);
+	snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
+	id->pidns = zcs_ns_inode(path);
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	id->start_ticks = zcs_proc_start_ticks(path);
+	return id->pidns && id->start_ticks;
+}
+
 int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_len)
 {
 	struct zcs_name *names;
@@ -580,16 +630,33 @@ int zcs_find(const char *key, struct zcs_snapshot *out, char *err, size_t err_le
 	char *end;
 	long pid = strtol(key, &end, 10);
 	int by_pid = *key && !*end;
+	/* A pid means, in order: the process this reader's /proc shows under
+	 * it (in a container below us it has another pid in its name), then
+	 * a process of our namespace, then one of any namespace (a segment
+	 * copied here, a container sharing /dev/shm). */
+	struct zcs_ident here = { 0, 0, 0, 0 };
+	int known = by_pid && proc_ident(pid, &here);
+	uint64_t mine = zcs_ns_inode("/proc/self/ns/pid");
 	char why[300] = "";
 	int rc = -1;
-	/* Newest first: the live process of a recycled pid wins. */
-	for (size_t i = n; i-- > 0 && rc != 0;) {
-		if (by_pid && names[i].pid != pid)
+	for (int pass = by_pid ? 0 : 2; pass < 3 && rc != 0; pass++) {
+		if (pass == 0 && !known)
 			continue;
-		if (zcs_read(names[i].path, out, why, sizeof why) != 0)
-			continue; /* e.g. a file someone else put there: try older */
-		if (by_pid || strcmp(out->hdr.exe, key) == 0)
-			rc = 0;
+		/* Newest first: the live process of a recycled pid wins. */
+		for (size_t i = n; i-- > 0 && rc != 0;) {
+			const struct zcs_name *nm = &names[i];
+			if (pass == 0 && (nm->pidns != here.pidns || nm->pid != here.pid ||
+					  nm->start_ticks != here.start_ticks))
+				continue;
+			if (pass == 1 && (nm->pid != pid || nm->pidns != mine))
+				continue;
+			if (pass == 2 && by_pid && nm->pid != pid)
+				continue;
+			if (zcs_read(nm->path, out, why, sizeof why) != 0)
+				continue; /* e.g. a file someone else put there: try older */
+			if (by_pid || strcmp(out->hdr.exe, key) == 0)
+				rc = 0;
+		}
 	}
 	free(names);
 	if (rc != 0) {
