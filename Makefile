@@ -20,14 +20,16 @@ READ_SRC := tools/segread.c shim/config.c
 # zcshim-stat: the command, then one file per output format or feature.
 STAT_LIB := tools/fmt.c tools/load.c tools/baseline.c tools/outfile.c tools/json.c \
             tools/out_table.c tools/out_json.c tools/out_csv.c tools/out_prom.c \
-            tools/watch.c tools/recommend.c tools/compare.c tools/clean.c $(READ_SRC)
+            tools/watch.c tools/recommend.c tools/compare.c tools/clean.c \
+            tools/pipeline.c tools/pipeline_run.c tools/out_pipeline.c $(READ_SRC)
 STAT_SRC := tools/zcshim-stat.c $(STAT_LIB)
 RUN_SRC  := tools/zcshim-run.c $(READ_SRC)
 HDRS     := $(wildcard shim/*.h tools/*.h)
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
-         $(B)/zcdemo $(B)/zcsockets $(B)/test_unit $(B)/test_integration $(B)/test_stat
+         $(B)/zcdemo $(B)/zcsockets $(B)/zcsource $(B)/zcmiddle $(B)/zcsink \
+         $(B)/zcrecv $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
 .PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz fuzz-seeds check-clang install uninstall deb clean
 
@@ -77,20 +79,29 @@ $(B)/zcctor: tests/apps/zcctor.c | $(B)
 $(B)/zcctorplug.so: tests/apps/zcctorplug.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
 
+$(B)/zcrecv: tests/apps/zcrecv.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
 $(B)/zcsockets: examples/zcsockets.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
+# The pipeline example: one program, built under each stage's name, which
+# is how --pipeline tells the stages apart (and how each knows its part).
+$(B)/zcsource $(B)/zcmiddle $(B)/zcsink: examples/zcpipe.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
+
 UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_layout.c tests/test_reader.c tests/segimg.c \
             tests/test_fuzz_replay.c tests/fuzz/target.c
 $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h tests/segimg.h | $(B)
 	$(CC) $(BASE) -Itools -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
-INTEG_SRC := tests/test_integration.c tests/spawn.c
-$(B)/test_integration: $(INTEG_SRC) tests/spawn.h $(READ_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
+INTEG_SRC := tests/test_integration.c tests/test_pipeline.c tests/spawn.c
+$(B)/test_integration: $(INTEG_SRC) tests/spawn.h tools/pipeline.c $(READ_SRC) $(HDRS) | $(B)
+	$(CC) $(BASE) -Itools $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) tools/pipeline.c $(READ_SRC) \
+	  $(CRIT_LIBS) -lm
 
 # zcshim-stat's formats and commands, run as a user runs them; links the
 # tool's own files (less main) for the parser and the --recommend model.
@@ -123,7 +134,7 @@ test: all check-clang
 
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
              $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
-             $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
+             $(B)/zcrecv $(B)/zcsource $(B)/zcmiddle $(B)/zcsink $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
 LIBTSAN   = $(shell $(CC) -print-file-name=libtsan.so)
