@@ -106,6 +106,7 @@ $(B)/test_integration: $(INTEG_SRC) tests/spawn.h tools/pipeline.c $(READ_SRC) $
 # zcshim-stat's formats and commands, run as a user runs them; links the
 # tool's own files (less main) for the parser and the --recommend model.
 STATT_SRC := tests/test_json.c tests/test_stat_formats.c tests/test_recommend.c \
+             tests/test_pipeline_model.c \
              tests/test_watch.c tests/test_tools.c tests/test_sockets.c tests/segimg.c \
              tests/spawn.c
 $(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)

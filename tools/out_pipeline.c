@@ -203,7 +203,7 @@ static void json_counts(FILE *f, const char *key, uint64_t msgs, uint64_t bytes)
 void pl_out_json(FILE *f, const struct pl_view *v)
 {
 	const struct pl_model *m = v->m;
-	const char *nl = v->rates ? "" : "\n";
+	const char *nl = v->one_line ? "" : "\n";
 	fprintf(f, "{\"version\":1,\"host\":{\"address\":");
 	fmt_json_str(f, v->host->address);
 	fprintf(f, ",\"hostname\":");

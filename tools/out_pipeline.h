@@ -22,12 +22,13 @@ struct pl_rate {
 struct pl_view {
 	const struct pl_model *m;
 	const struct pl_host *host;
-	const struct pl_rate *rates; /* NULL but with --watch */
+	const struct pl_rate *rates; /* NULL but with --watch (after its first reading) */
 	double interval_s;
+	int one_line;                /* JSON: the document on one line (--watch) */
 };
 
 void pl_out_table(FILE *f, const struct pl_view *v);
-/* One document; with rates, on one line (one per interval). */
+/* One document (with --watch, one a line, one per interval). */
 void pl_out_json(FILE *f, const struct pl_view *v);
 void pl_out_prom(FILE *f, const struct pl_view *v);
 

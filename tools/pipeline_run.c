@@ -218,7 +218,7 @@ static size_t inputs(const struct set *st, struct pl_input *in, int times)
 
 static int write_once(FILE *f, int fmt, const struct pl_model *m, const struct pl_host *h)
 {
-	struct pl_view v = { m, h, NULL, 0 };
+	struct pl_view v = { m, h, NULL, 0, 0 };
 	if (fmt == 1)
 		pl_out_json(f, &v);
 	else if (fmt == 2)
@@ -362,7 +362,7 @@ static int watch(int fmt, const char *const *args, size_t nargs, double interval
 		if (!first || fmt != 0) {
 			if (tty)
 				fputs("\033[H\033[2J", stdout);
-			struct pl_view v = { &m, h, first ? NULL : rates, dt };
+			struct pl_view v = { &m, h, first ? NULL : rates, dt, 1 };
 			if (fmt == 1) {
 				pl_out_json(stdout, &v);
 			} else {
