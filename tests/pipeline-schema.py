@@ -82,6 +82,7 @@ PROCESS = {
     "pid": is_int, "seq": is_int, "program": lambda v: isinstance(v, str),
     "state": lambda v: isinstance(v, str), "running": lambda v: isinstance(v, bool),
     "busy_ns": is_num, "blocked_send": share, "waiting_recv": share, "working": share,
+    "timed": share,
     "untimed_calls": is_int, "segment": lambda v: isinstance(v, str),
 }
 REF = {"pid": is_int, "seq": is_int, "program": lambda v: isinstance(v, str)}

@@ -269,6 +269,8 @@ struct stage {
 };
 
 #define MAX_STAGES 4
+/* How the stages are timed: the default unless a test says otherwise. */
+static const char *stage_sample;
 static struct stage stages[MAX_STAGES];
 static struct pl_model model;
 static struct pl_host host;
@@ -276,6 +278,7 @@ static char ipc_dir[64];
 
 static void stages_setup(void)
 {
+	stage_sample = "ZCSHIM_SAMPLE=auto";
 	memset(stages, 0, sizeof stages);
 	for (int i = 0; i < MAX_STAGES; i++) {
 		stages[i].early = zcs_snapshot_new();
@@ -313,7 +316,7 @@ static void start_lists(int i, const char *prog, const char *const *const lists[
 		for (size_t k = 0; lists[l][k] && n < 47; k++)
 			argv[n++] = lists[l][k];
 	argv[n] = NULL;
-	static const char *const env[] = { "ZCSHIM_SAMPLE=auto", NULL };
+	const char *env[] = { stage_sample, NULL };
 	zc_start(&stages[i].p, 1, env, argv);
 }
 
@@ -568,6 +571,43 @@ Test(time, a_stage_held_at_the_high_water_mark_is_seen_blocked)
 	within_10_percent(1, mid->working, own_share(1, "work_ns"), "working");
 	cr_assert(src->blocked > 0.25 && src->blocked < 0.75, "source blocked %.3f", src->blocked);
 	cr_assert_eq(model.bn.proc, 1, "bottleneck: stage %zu; %s", model.bn.proc, shares());
+}
+
+/* A source at full speed into a middle that takes 500 us a message: the
+ * source is blocked nearly all its time, in bursts (libzmq lets a held
+ * sender go a few messages at a time: most sends return at once, one in a
+ * few waits long). With every call timed the split is the app's own. */
+static void full_speed_source(void)
+{
+	static const char *const src_o[] = { "--count", "2000", "--size", "1000", "--hwm", "10",
+					     "--sockbuf", "8192", NULL };
+	static const char *const mid_o[] = { "--count", "2000", "--work-us", "500", "--hwm", "10",
+					     "--sockbuf", "8192", NULL };
+	static const char *const snk_o[] = { "--count", "2000", "--hwm", "10", "--sockbuf", "8192",
+					     NULL };
+	three_stages(src_o, mid_o, snk_o);
+	within_10_percent(0, model.procs[0].blocked, own_share(0, "send_ns"), "blocked");
+	within_10_percent(1, model.procs[1].working, own_share(1, "work_ns"), "working");
+	within_10_percent(2, model.procs[2].waiting, own_share(2, "recv_ns"), "waiting");
+	cr_assert_gt(model.procs[0].blocked, 0.6, "%s", shares());
+}
+
+Test(time, a_source_held_in_bursts_is_seen_blocked_when_every_call_is_timed)
+{
+	stage_sample = "ZCSHIM_SAMPLE=1";
+	full_speed_source();
+	cr_assert_eq(model.procs[0].timed, 1.0);
+}
+
+/* The same under the default sampling. It fails: ZCSHIM_SAMPLE=auto draws
+ * each gap from the calls just before it, so after a long (blocked) call
+ * it times the fast ones of the burst that follows, and misses long ones:
+ * blocked 0.69 where the app measured 0.98, in about half the runs here
+ * (shim/sample.c). Enable once the sampler's choice no longer follows the
+ * length of the calls just before. */
+Test(time, a_source_held_in_bursts_is_seen_blocked_under_auto_sampling, .disabled = true)
+{
+	full_speed_source();
 }
 
 /* A sink whose first receive waits 400 ms for the source: that wait is in

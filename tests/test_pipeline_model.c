@@ -577,7 +577,8 @@ Test(plcli, the_table_shows_sides_queues_and_the_bottleneck)
 	cr_assert(strstr(proc.out, "  in queues now: 100 messages (sent 1000, received 900)\n"),
 		  "%s", proc.out);
 	cr_assert(strstr(proc.out, "bottleneck: pid 1001 (zcmiddle), working "), "%s", proc.out);
-	cr_assert(strstr(proc.out, "1000     zcsource       copied       90.0%"), "%s", proc.out);
+	cr_assert(strstr(proc.out, "1000     zcsource       copied       90.0%     0.0%    10.0%"
+				   "          1.00s     all\n"), "%s", proc.out);
 	cr_assert_eq(proc.err[0], '\0', "%s", proc.err);
 }
 

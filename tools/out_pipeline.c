@@ -155,15 +155,18 @@ void pl_out_table(FILE *f, const struct pl_view *v)
 			m->nprocs == 1 ? "" : "s");
 		return;
 	}
-	fprintf(f, "%-8s %-14s %-9s %8s %8s %8s %14s\n", "pid", "program", "state", "blocked",
-		"waiting", "working", "callers' time");
+	fprintf(f, "%-8s %-14s %-9s %8s %8s %8s %14s %7s\n", "pid", "program", "state",
+		"blocked", "waiting", "working", "callers' time", "timed");
 	for (size_t p = 0; p < m->nprocs; p++) {
 		const struct pl_proc *P = &m->procs[p];
+		char e[24];
 		if (!P->placed)
 			continue;
-		fprintf(f, "%-8d %-14.14s %-9s %8s %8s %8s %14s\n", P->s->hdr.pid, P->s->hdr.exe,
-			proc_state(P), pct(P->blocked, a, sizeof a), pct(P->waiting, b, sizeof b),
-			pct(P->working, c, sizeof c), fmt_ns_f(P->busy_ns, d, sizeof d));
+		fprintf(f, "%-8d %-14.14s %-9s %8s %8s %8s %14s %7s\n", P->s->hdr.pid,
+			P->s->hdr.exe, proc_state(P), pct(P->blocked, a, sizeof a),
+			pct(P->waiting, b, sizeof b), pct(P->working, c, sizeof c),
+			fmt_ns_f(P->busy_ns, d, sizeof d),
+			P->timed < 0 ? "-" : P->timed >= 1 ? "all" : pct(P->timed, e, sizeof e));
 	}
 	if (v->rates)
 		fprintf(f, "(time shares over the last %.1fs)\n", v->interval_s);
@@ -275,6 +278,7 @@ void pl_out_json(FILE *f, const struct pl_view *v)
 		json_share(f, "blocked_send", P->blocked);
 		json_share(f, "waiting_recv", P->waiting);
 		json_share(f, "working", P->working);
+		json_share(f, "timed", P->timed);
 		fprintf(f, ",\"untimed_calls\":%" PRIu64 ",\"segment\":", P->untimed_calls);
 		fmt_json_str(f, P->s->path);
 		fputc('}', f);

@@ -369,8 +369,24 @@ static double share(double part, double whole)
 	return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
+/* Share of the calls behind the split that were timed. */
+static double timed_share(const struct zcs_snapshot *t)
+{
+	uint64_t calls = 0, timed = 0;
+	for (unsigned c = 1; c < t->sum.ncells; c++) {
+		unsigned slot, op, path, k;
+		if (zcs_cell_fields(t, c, &slot, &op, &path, &k) != 0 ||
+		    !(zcs_op_sends(op) || zcs_op_receives(op) || op == ZCS_OP_POLL))
+			continue;
+		calls += t->sum.cell[c].count;
+		timed += zcs_cell_timed(&t->sum.cell[c]);
+	}
+	return calls ? (timed >= calls ? 1 : (double)timed / (double)calls) : PL_UNKNOWN;
+}
+
 static void proc_times(struct pl_proc *p, const struct zcs_snapshot *t)
 {
+	p->timed = timed_share(t);
 	struct zcs_time_split split;
 	zcs_time_split(t, ZCS_ALL, &split);
 	p->busy_ns = (double)split.busy_ns;

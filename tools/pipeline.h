@@ -63,6 +63,8 @@ struct pl_proc {
 	double send_ns, wait_ns;    /* estimated inside sends / receives and polls */
 	double blocked, waiting, working; /* shares of busy_ns; PL_UNKNOWN if no time */
 	uint64_t untimed_calls;
+	double timed;               /* share of its sends, receives and polls that were
+	                               timed (1: the split is exact); PL_UNKNOWN: none */
 	int placed;                 /* has a side in some endpoint */
 };
 
