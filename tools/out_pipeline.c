@@ -127,13 +127,14 @@ void pl_out_table(FILE *f, const struct pl_view *v)
 				   ": a sending side was not read (another host?)\n",
 				E->recv_msgs, E->sent_msgs);
 		} else if (E->in_queues >= 0 && E->running) {
-			fprintf(f, "  in queues now: %" PRId64 " messages (sent %" PRIu64
+			fprintf(f, "  in queues now: %" PRId64 " message%s (sent %" PRIu64
 				   ", received %" PRIu64 ")\n",
-				E->in_queues, E->sent_msgs, E->recv_msgs);
+				E->in_queues, E->in_queues == 1 ? "" : "s", E->sent_msgs, E->recv_msgs);
 		} else if (E->not_delivered >= 0) {
-			fprintf(f, "  not delivered: %" PRId64 " messages (sent %" PRIu64
+			fprintf(f, "  not delivered: %" PRId64 " message%s (sent %" PRIu64
 				   ", received %" PRIu64 "; every side has ended)\n",
-				E->not_delivered, E->sent_msgs, E->recv_msgs);
+				E->not_delivered, E->not_delivered == 1 ? "" : "s", E->sent_msgs,
+				E->recv_msgs);
 		} else {
 			fprintf(f, "  (%s: sent and received are not matched one to one)\n",
 				E->pattern);
