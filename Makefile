@@ -126,8 +126,11 @@ demo: deps
 # Every suite, then one closing line adding them up ("N passed, M failed").
 # check-links: every relative link and image in README.md, docs/ and man/.
 # test-deb: make deb, lintian, and the unpacked package run on build/zcdemo.
+# The suite "alone" runs by itself: its test prunes other tests' segments.
 test: all check-clang
-	@sh tests/run-suites "./$(B)/test_unit --jobs 2" "./$(B)/test_integration --jobs 2" \
+	@sh tests/run-suites "./$(B)/test_unit --jobs 2" \
+	  "./$(B)/test_integration --jobs 2 --filter '!(alone)/*'" \
+	  "./$(B)/test_integration --jobs 1 --filter 'alone/*'" \
 	  "./$(B)/test_stat --jobs 2" "python3 tests/check-links --self-test" "sh tests/test-deb" \
 	  "$(MAKE) --no-print-directory test-asan" "$(MAKE) --no-print-directory test-tsan"
 
@@ -135,7 +138,8 @@ test: all check-clang
 
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
              $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
-             $(B)/zcrecv $(B)/zcsource $(B)/zcmiddle $(B)/zcsink $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
+             $(B)/zcrecv $(B)/zcsource $(B)/zcmiddle $(B)/zcsink $(B)/zcbench $(B)/test_unit \
+             $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
 LIBTSAN   = $(shell $(CC) -print-file-name=libtsan.so)
@@ -148,7 +152,9 @@ test-asan:
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
 	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_unit --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
-	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_integration --jobs 2
+	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_integration --jobs 2 --filter '!(alone)/*'
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
+	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_integration --jobs 1 --filter 'alone/*'
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
 	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_stat --jobs 2
 
@@ -165,7 +171,10 @@ test-tsan: all
 valgrind: all
 	ZCSHIM_STRESS_COUNT=300 ZCSHIM_TEST_TIMEOUT=300 \
 	ZCSHIM_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
-	  ./$(B)/test_integration --jobs 2
+	  ./$(B)/test_integration --jobs 2 --filter '!(alone)/*'
+	ZCSHIM_STRESS_COUNT=300 ZCSHIM_TEST_TIMEOUT=300 \
+	ZCSHIM_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  ./$(B)/test_integration --jobs 1 --filter 'alone/*'
 
 # The segment reader under libFuzzer (clang), ASan and UBSan: 1,000,000 runs
 # from the seeds in tests/fuzz/seeds. Anything it finds lands in build-fuzz/;
