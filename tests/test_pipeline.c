@@ -739,6 +739,31 @@ Test(pipeline, in_queues_while_held_at_the_hwm_then_none_and_every_count_the_app
 		cr_assert_eq(E->sent_msgs, 600);
 		cr_assert_eq(E->recv_msgs, 600);
 	}
+	/* the command itself, on these live segments: its JSON against the
+	 * schema, and the same figures */
+	static struct zc_proc cmd;
+	char pids[3][16];
+	for (int i = 0; i < 3; i++)
+		snprintf(pids[i], sizeof pids[i], "%d", (int)stages[i].p.pid);
+	const char *stat_argv[] = { "zcshim-stat", "--pipeline", "--json", pids[0], pids[1],
+				    pids[2], NULL };
+	cr_assert_eq(zc_run(&cmd, 0, NULL, stat_argv), 0, "%s", cmd.err);
+	char json_path[96];
+	snprintf(json_path, sizeof json_path, "%s-out.json", ipc_dir);
+	FILE *jf = fopen(json_path, "w");
+	cr_assert_not_null(jf);
+	fputs(cmd.out, jf);
+	fclose(jf);
+	const char *schema[] = { "/usr/bin/env", "python3", "tests/pipeline-schema.py", json_path,
+				 NULL };
+	int schema_rc = zc_run(&cmd, 0, NULL, schema);
+	unlink(json_path);
+	cr_assert_eq(schema_rc, 0, "%s%s", cmd.err, cmd.out);
+	cr_assert(strstr(cmd.out, "\nd0.endpoints.0.in_queues=0\n") &&
+			  strstr(cmd.out, "\nd0.endpoints.1.in_queues=0\n") &&
+			  strstr(cmd.out, "\nd0.endpoints.0.sent.messages=600\n") &&
+			  strstr(cmd.out, "\nd0.endpoints.1.received.messages=600\n"),
+		  "%s", cmd.out);
 	for (int i = 0; i < 3; i++)
 		finish(i);
 	build(3);

@@ -555,7 +555,8 @@ Test(plcli, json_of_segments_copied_from_two_hosts_follows_the_schema)
 	VALUE_IS("d0.endpoints.0.not_delivered", "null");
 	VALUE_IS("d0.endpoints.0.sides.0.program", "zcsource");
 	VALUE_IS("d0.endpoints.0.sides.0.bound", "true");
-	VALUE_IS("d0.endpoints.0.sides.1.endpoints", "tcp://10.9.9.9:5557");
+	VALUE_IS("d0.endpoints.0.sides.1.endpoints.0", "tcp://10.9.9.9:5557");
+	cr_assert_null(strstr(proc.out, "d0.endpoints.0.rate"), "rates without --watch");
 	VALUE_IS("d0.endpoints.1.endpoint", "tcp://*:5558");
 	VALUE_IS("d0.endpoints.1.in_queues", "50");
 	VALUE_IS("d0.processes.0.state", "copied");
@@ -663,6 +664,7 @@ Test(plcli, watch_gives_rates_and_the_mean_time_in_queue_by_littles_law)
 	double recv_rate = atof(value("d1.endpoints.0.rate.received_per_s", b, sizeof b));
 	double queue_ns = atof(value("d1.endpoints.0.rate.mean_time_in_queue_ns", c, sizeof c));
 	VALUE_IS("d0.endpoints.0.in_queues", "100");
+	VALUE_IS("d0.endpoints.0.rate", "null"); /* the first reading has no interval */
 	VALUE_IS("d1.endpoints.0.in_queues", "200");
 	cr_assert_float_eq(sent_rate / recv_rate, 600.0 / 500.0, 0.001);
 	/* L = lambda W: the mean queue over the interval, (100 + 200) / 2 */
@@ -699,4 +701,42 @@ Test(plcli, usage_errors_exit_2_and_a_missing_process_1)
 	const char *empty[] = { "zcshim-stat", "--pipeline", "--dir", dir, NULL };
 	cr_assert_eq(stat_run(empty), 0);
 	cr_assert(strstr(proc.out, "(no zcshim segments in "), "%s", proc.out);
+}
+
+/* The per-process document carries the receive side: its series (through
+ * the same walk as sends), and each socket's sent and received. */
+Test(plcli, a_processs_json_has_its_receive_series_and_each_sockets_traffic)
+{
+	proc_img(0, ZCS_STATE_EXITED, "recv", 2000000000);
+	sock(0, 1, ZMQ_PULL, "c:tcp://localhost:5557", 0, 0);
+	got(0, 1, 40, 300, 50000000);
+	seg_put_on(img[0], 0, ZCS_OP_POLL, ZCS_PATH_WAIT, 0, 10, 1000000);
+	seg_fail_on(img[0], 1, ZCS_OP_RECV, ZCS_ERR_EAGAIN, 3);
+	write_img(0, dir);
+	char path[160], file[160];
+	snprintf(path, sizeof path, "%s/zcshim.0.1000.12345.0", dir);
+	const char *argv[] = { "zcshim-stat", "--json", "--by", "socket", path, NULL };
+	cr_assert_eq(stat_run(argv), 0, "%s", proc.err);
+	snprintf(file, sizeof file, "%s/one.json", dir_b);
+	seg_spit(file, proc.out);
+	char prog[600];
+	snprintf(prog, sizeof prog,
+		 "import json,sys; d=json.load(open('%s'));"
+		 "s={x['op']:x for x in d['series']};"
+		 "k=[x for x in d['sockets'] if x['id']==1][0];"
+		 "print('msg_recv=%%d poll=%%d received=%%d bytes=%%d failed=%%d wait_ns=%%d busy=%%d' %%"
+		 "(s['msg_recv']['count'],s['poll']['count'],k['received']['messages'],"
+		 "k['received']['bytes'],k['failed']['recv']['EAGAIN'],d['time']['wait_ns'],"
+		 "d['time']['busy_ns']))",
+		 file);
+	const char *py[] = { "/usr/bin/env", "python3", "-c", prog, NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, py), 0, "%s%s", proc.err, proc.out);
+	cr_assert_eq(zc_out_value(&proc, "msg_recv"), 40, "%s", proc.out);
+	cr_assert_eq(zc_out_value(&proc, "poll"), 10);
+	cr_assert_eq(zc_out_value(&proc, "received"), 40);
+	cr_assert_eq(zc_out_value(&proc, "bytes"), 12000);
+	cr_assert_eq(zc_out_value(&proc, "failed"), 3);
+	/* 40 x 50 ms receiving, 10 x 1 ms polling */
+	cr_assert_eq(zc_out_value(&proc, "wait_ns"), 2010000000);
+	cr_assert_eq(zc_out_value(&proc, "busy"), 2000000000);
 }

@@ -229,10 +229,19 @@ void pl_out_json(FILE *f, const struct pl_view *v)
 			fprintf(f, "%s{", i ? "," : "");
 			json_proc_ref(f, m, (long)sd->proc);
 			fprintf(f, ",\"socket\":%u,\"type\":\"%s\",\"bound\":%s,\"running\":%s,"
-				   "\"endpoints\":",
+				   "\"endpoints\":[",
 				sd->slot, zcs_socket_type_name(sd->type), sd->bound ? "true" : "false",
 				sd->running ? "true" : "false");
-			fmt_json_str(f, sd->endpoints);
+			/* as the per-process document lists them: one string each */
+			const struct zcs_socket *row = &P->s->shared.sockets[sd->slot];
+			size_t it = 0;
+			const char *ep, *sep = "";
+			while ((ep = zcs_endpoint_next(row, &it, NULL))) {
+				fputs(sep, f);
+				fmt_json_str(f, ep);
+				sep = ",";
+			}
+			fputc(']', f);
 			json_counts(f, "sent", sd->sent_msgs, sd->sent_bytes);
 			json_counts(f, "received", sd->recv_msgs, sd->recv_bytes);
 			json_share(f, "blocked_send", of_busy(sd->send_ns, P));
@@ -251,7 +260,9 @@ void pl_out_json(FILE *f, const struct pl_view *v)
 			fprintf(f, ",\"published\":null");
 		fprintf(f, ",\"missing_side\":%s",
 			E->missing_side || !E->bound_side || !E->connected_side ? "true" : "false");
-		if (v->rates) {
+		if (v->one_line && !v->rates) {
+			fprintf(f, ",\"rate\":null"); /* --watch's first reading */
+		} else if (v->rates) {
 			const struct pl_rate *r = &v->rates[e];
 			if (r->known) {
 				fprintf(f, ",\"rate\":{\"sent_per_s\":%.3f,\"received_per_s\":%.3f",
