@@ -346,10 +346,12 @@ static size_t find(struct node *n, size_t i)
 	return i;
 }
 
+/* By key, binds first: a run of one key is its binds, then its connects. */
 static int by_key(const void *a, const void *b)
 {
 	const struct nep *x = *(const struct nep *const *)a, *y = *(const struct nep *const *)b;
-	return strcmp(x->key, y->key);
+	int k = strcmp(x->key, y->key);
+	return k ? k : y->bound - x->bound;
 }
 
 static int running_of(const struct pl_input *in)
@@ -692,20 +694,20 @@ int pl_build(struct pl_model *m, const struct pl_input *in, size_t n, const stru
 		order[i] = &eps[i];
 	qsort(order, neps, sizeof *order, by_key);
 	for (size_t a = 0; a < neps;) {
-		size_t b = a;
+		size_t b = a, binds_end;
 		while (b < neps && !strcmp(order[b]->key, order[a]->key))
 			b++;
-		for (size_t i = a; i < b; i++) {
+		for (binds_end = a; binds_end < b && order[binds_end]->bound; binds_end++)
+			;
+		for (size_t i = binds_end; i < b; i++) {
 			struct nep *c = order[i];
-			if (c->bound)
-				continue;
 			const struct node *cn = &nodes[c->node];
 			int best = 0;
 			for (int pass = 0; pass < 2; pass++)
-				for (size_t j = a; j < b; j++) {
+				for (size_t j = a; j < binds_end; j++) {
 					struct nep *d = order[j];
 					const struct node *dn = &nodes[d->node];
-					if (!d->bound || d->node == c->node || cn->open_ns > dn->end_ns ||
+					if (d->node == c->node || cn->open_ns > dn->end_ns ||
 					    dn->open_ns > cn->end_ns)
 						continue;
 					const struct pl_proc *cp = &m->procs[cn->proc],
@@ -763,11 +765,13 @@ int pl_build(struct pl_model *m, const struct pl_input *in, size_t n, const stru
 		}
 		free(fill);
 	}
-	/* the sides' recorded endpoint lists, in one block */
-	size_t strings_len = 0;
+	/* the sides' recorded endpoint lists, in one block: each at most
+	 * twice a row's list (a space for each NUL, and "...") */
+	size_t strings_len = 1;
 	for (size_t i = 0; i < nnodes; i++)
-		strings_len += 2 * ZCS_ENDPOINTS_MAX;
-	m->strings = malloc(strings_len ? strings_len : 1);
+		strings_len += strlen(m->procs[nodes[i].proc].s->shared.sockets[nodes[i].slot]
+					      .endpoints) + 2 * nodes[i].neps + 8;
+	m->strings = malloc(strings_len);
 	if (!m->strings)
 		goto out;
 	size_t used_strings = 0;
@@ -803,7 +807,7 @@ int pl_build(struct pl_model *m, const struct pl_input *in, size_t n, const stru
 			sd->receives = type_receives_only(sd->type) ||
 				       (!type_sends_only(sd->type) && sd->recv_msgs > 0);
 			char *list = m->strings + used_strings;
-			zcs_endpoints_joined(row, " ", list, 2 * ZCS_ENDPOINTS_MAX);
+			zcs_endpoints_joined(row, " ", list, strings_len - used_strings);
 			used_strings += strlen(list) + 1;
 			sd->endpoints = list;
 			m->procs[nd->proc].placed = 1;

@@ -114,7 +114,7 @@ struct pl_model {
 	size_t neps;
 	size_t unplaced_sockets;    /* sockets with traffic but no endpoint to place them */
 	struct pl_bottleneck bn;
-	char *strings;              /* storage of the sides' endpoint lists */
+	char *strings;              /* the sides' endpoint lists, in one block */
 };
 
 /* Build m from n inputs. 0, or -1 (out of memory; m is then empty). */
