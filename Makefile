@@ -39,8 +39,8 @@ REACH_PROGS := $(B)/zcdlsym $(B)/libzcnext.so $(B)/zcdlopen-rpath $(B)/zcplugin-
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
          $(REACH_PROGS) $(B)/libzcearly.so $(B)/zcearly \
-         $(B)/zcdemo $(B)/zcsockets $(B)/zcchain $(B)/zcpace $(B)/test_unit $(B)/test_integration \
-         $(B)/test_stat
+         $(B)/zcdemo $(B)/zcsockets $(B)/zcsource $(B)/zcmiddle $(B)/zcsink $(B)/zcrecv \
+         $(B)/zcchain $(B)/zcpace $(B)/test_unit $(B)/test_integration $(B)/test_stat
 
 .PHONY: all deps demo test test-asan test-tsan valgrind stress fuzz fuzz-seeds check-clang install uninstall deb clean
 
@@ -156,11 +156,19 @@ $(B)/zcearly: tests/apps/zcearly.c tests/apps/zcearly.h $(B)/libzcearly.so | $(B
 	$(CC) $(BASE) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -Wl,--no-as-needed -lzcearly \
 	  -Wl,--as-needed '-Wl,-rpath,$$ORIGIN'
 
+$(B)/zcrecv: tests/apps/zcrecv.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
 $(B)/zcdemo: examples/zcdemo.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
 
 $(B)/zcsockets: examples/zcsockets.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread
+
+# The pipeline example: one program, built under each stage's name, which
+# is how --pipeline tells the stages apart (and how each knows its part).
+$(B)/zcsource $(B)/zcmiddle $(B)/zcsink: examples/zcpipe.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
 
 UNIT_SRC := tests/test_histo.c tests/test_config.c tests/test_utf8.c tests/test_layout.c tests/test_reader.c \
             tests/segimg.c tests/test_fuzz_replay.c tests/fuzz/target.c
@@ -168,13 +176,16 @@ $(B)/test_unit: $(UNIT_SRC) $(READ_SRC) $(HDRS) tests/fuzz/target.h tests/segimg
 	$(CC) $(BASE) $(TOOLS_INC) -Itests $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_SRC) $(READ_SRC) $(CRIT_LIBS)
 
 INTEG_SRC := tests/test_integration.c tests/test_hotpath.c tests/test_reach.c tests/test_bindings.c \
-             tests/test_segments.c tests/seghelp.c tests/spawn.c
-$(B)/test_integration: $(INTEG_SRC) tests/spawn.h tests/seghelp.h $(READ_SRC) $(HDRS) | $(B)
-	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) $(READ_SRC) $(CRIT_LIBS)
+             tests/test_segments.c tests/test_pipeline.c tests/seghelp.c tests/spawn.c
+$(B)/test_integration: $(INTEG_SRC) tests/spawn.h tests/seghelp.h tools/zcshim-stat/pipeline.c \
+                       $(READ_SRC) $(HDRS) | $(B)
+	$(CC) $(BASE) $(TOOLS_INC) $(CFLAGS) $(LDFLAGS) -o $@ $(INTEG_SRC) tools/zcshim-stat/pipeline.c \
+	  $(READ_SRC) $(CRIT_LIBS) -lm
 
 # zcshim-stat's formats and commands, run as a user runs them; links the
 # tool's own files (less main) for the parser and the --recommend model.
 STATT_SRC := tests/test_stat_formats.c tests/test_output.c tests/test_text.c tests/test_compare.c tests/test_recommend.c \
+             tests/test_pipeline_model.c \
              tests/test_watch.c tests/test_tools.c tests/test_sockets.c tests/segimg.c \
              tests/spawn.c
 $(B)/test_stat: $(STATT_SRC) tests/segimg.h tests/spawn.h $(STAT_LIB) $(HDRS) | $(B)
@@ -194,8 +205,11 @@ demo: deps
 # Every suite, then one closing line adding them up ("N passed, M failed").
 # check-links: every relative link and image in README.md, docs/ and man/.
 # test-deb: make deb, lintian, and the unpacked package run on build/zcdemo.
+# The suite "alone" runs by itself: its test prunes other tests' segments.
 test: all check-clang
-	@sh tests/run-suites "./$(B)/test_unit --jobs 2" "./$(B)/test_integration --jobs 2" \
+	@sh tests/run-suites "./$(B)/test_unit --jobs 2" \
+	  "./$(B)/test_integration --jobs 2 --filter '!(alone)/*'" \
+	  "./$(B)/test_integration --jobs 1 --filter 'alone/*'" \
 	  "./$(B)/test_stat --jobs 2" "python3 tests/check-links --self-test" "sh tests/test-deb" \
 	  "$(MAKE) --no-print-directory test-asan" "$(MAKE) --no-print-directory test-tsan"
 
@@ -204,6 +218,7 @@ test: all check-clang
 TEST_PROGS = $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
              $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
              $(REACH_PROGS) $(B)/libzcearly.so $(B)/zcearly $(B)/zcdemo $(B)/zcsockets \
+             $(B)/zcrecv $(B)/zcsource $(B)/zcmiddle $(B)/zcsink \
              $(B)/zcchain $(B)/zcpace $(B)/zcbench $(B)/test_unit $(B)/test_integration $(B)/test_stat
 ASAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
@@ -217,7 +232,9 @@ test-asan:
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
 	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_unit --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
-	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_integration --jobs 2
+	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_integration --jobs 2 --filter '!(alone)/*'
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
+	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_integration --jobs 1 --filter 'alone/*'
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ZCSHIM_BUILD=$(CURDIR)/build-asan \
 	  ZCSHIM_TEST_PRELOAD_FIRST=$(LIBASAN) ./build-asan/test_stat --jobs 2
 
@@ -234,7 +251,10 @@ test-tsan: all
 valgrind: all
 	ZCSHIM_STRESS_COUNT=300 ZCSHIM_TEST_TIMEOUT=300 \
 	ZCSHIM_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
-	  ./$(B)/test_integration --jobs 2
+	  ./$(B)/test_integration --jobs 2 --filter '!(alone)/*'
+	ZCSHIM_STRESS_COUNT=300 ZCSHIM_TEST_TIMEOUT=300 \
+	ZCSHIM_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  ./$(B)/test_integration --jobs 1 --filter 'alone/*'
 
 # The segment reader under libFuzzer (clang), ASan and UBSan: 1,000,000 runs
 # from the seeds in tests/fuzz/seeds. Anything it finds lands in build-fuzz/;

@@ -304,6 +304,7 @@ send_buf(unsigned op, unsigned path, buf_send_fn *real_fn, void *socket, const v
 	unsigned slot = zcs_slot_of(op, socket);
 	struct zcs_sample *smp = zcs_sampler(slot, op);
 	uint64_t t0 = zcs_sample_due(smp);
+	zcs_caller_started();
 	zcs_tls.in_send++;
 	int rc = real_fn(socket, buf, len, flags);
 	zcs_tls.in_send--;
@@ -410,6 +411,7 @@ send_msg(unsigned op, msg_send_fn *real_fn, zmq_msg_t *msg, void *socket, int fl
 	struct zcs_sample *smp = zcs_sampler(slot, op);
 	uint64_t t0 = zcs_sample_due(smp);
 	int rc = -1, sent_copy = 0;
+	zcs_caller_started();
 	zcs_tls.in_send++;
 	if (h) { /* before the send: its ffn may run inside it; atomic like
 		    converted, for the same reason (TSan cannot see libzmq's pipe) */

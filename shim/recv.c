@@ -18,6 +18,9 @@
  * zmq_poll is recorded under "other" (it waits on many sockets at once):
  * calls, and time waited. libzmq's own calls (zmq_recvmsg jumps to
  * zmq_msg_recv) pass through unrecorded, as for sends.
+ *
+ * A first receive often waits longest (for the upstream to start): the
+ * thread is noted as a caller before the call (wrap.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -35,6 +38,7 @@ recv_msg(unsigned op, msg_recv_fn *real_fn, zmq_msg_t *msg, void *socket, int fl
 {
 	unsigned slot = zcs_slot_of(op, socket);
 	struct zcs_sample *smp = zcs_sampler(slot, op);
+	zcs_caller_started();
 	uint64_t t0 = zcs_sample_due(smp);
 	int rc = real_fn(msg, socket, flags);
 	if (__builtin_expect(rc < 0, 0)) {
@@ -82,6 +86,7 @@ static NOINLINE int recv_buf(void *socket, void *buf, size_t len, int flags)
 {
 	unsigned slot = zcs_slot_of(ZCS_OP_RECV, socket);
 	struct zcs_sample *smp = zcs_sampler(slot, ZCS_OP_RECV);
+	zcs_caller_started();
 	uint64_t t0 = zcs_sample_due(smp);
 	zmq_msg_t msg;
 	real_zmq_msg_init(&msg);
@@ -115,6 +120,7 @@ EXPORT int zmq_recv(void *socket, void *buf, size_t len, int flags)
 static NOINLINE int poll_items(zmq_pollitem_t *items, int nitems, long timeout)
 {
 	struct zcs_sample *smp = zcs_sampler(ZCS_SLOT_OTHER, ZCS_OP_POLL);
+	zcs_caller_started();
 	uint64_t t0 = zcs_sample_due(smp);
 	int rc = real_zmq_poll(items, nitems, timeout);
 	if (rc >= 0)

@@ -171,6 +171,24 @@ int zc_wait_line(struct zc_proc *p, const char *line, int timeout_s)
 	}
 }
 
+int zc_wait_prefix(struct zc_proc *p, const char *prefix, char *buf, size_t len,
+		   int timeout_s)
+{
+	double deadline = now_s() + timeout_s;
+	for (;;) {
+		for (const char *l = p->out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			const char *eol = strchr(l, '\n');
+			size_t plen = strlen(prefix);
+			if (eol && strncmp(l, prefix, plen) == 0) {
+				snprintf(buf, len, "%.*s", (int)(eol - l - (long)plen), l + plen);
+				return 0;
+			}
+		}
+		if (pump(p, deadline) < 0)
+			return -1;
+	}
+}
+
 int zc_finish(struct zc_proc *p, int timeout_s)
 {
 	double deadline = now_s() + timeout_s;

@@ -41,6 +41,11 @@ void zc_start(struct zc_proc *p, int preload, const char *const env[],
 /* Read stdout until a line equal to `line` arrives (kept in p->out). */
 int zc_wait_line(struct zc_proc *p, const char *line, int timeout_s);
 
+/* Read stdout until a line starting with prefix arrives; the rest of that
+ * line goes to buf. 0, or -1 on timeout or end of output. */
+int zc_wait_prefix(struct zc_proc *p, const char *prefix, char *buf, size_t len,
+		   int timeout_s);
+
 /* Close stdin, collect all output, reap; returns p->status. */
 int zc_finish(struct zc_proc *p, int timeout_s);
 

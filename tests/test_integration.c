@@ -433,7 +433,13 @@ Test(shim, programs_that_never_call_libzmq_say_nothing_even_when_the_shim_cannot
 		unlink(snap->path);
 }
 
-Test(shim, finished_segments_are_kept_to_a_bound)
+/* Tests that must run with no other beside them (make test runs them apart,
+ * --filter 'alone/...'): this one finishes a dozen processes in a row, and
+ * the shim then prunes every older finished segment, those of tests running
+ * beside it before they read theirs. */
+TestSuite(alone, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(alone, finished_segments_are_kept_to_a_bound)
 {
 	/* a dozen short runs: the oldest finished segments make room */
 	char first[32] = "", last[32] = "", err[512];

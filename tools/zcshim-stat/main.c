@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		"  or:  zcshim-stat --watch [-i SECONDS] PID|NAME|FILE\n"
 		"  or:  zcshim-stat --recommend PID|NAME|FILE\n"
 		"  or:  zcshim-stat --compare A.json B.json\n"
+		"  or:  zcshim-stat --pipeline [--watch] [--json|--prometheus] [FILE|DIR|PID|NAME]...\n"
 		"  or:  zcshim-stat --reset PID|NAME   |   zcshim-stat --clean\n"
 		"Show what libzcshim.so recorded in the ZeroMQ processes it was preloaded into.\n"
 		"\n"
@@ -52,6 +53,9 @@ static void usage(FILE *f)
 		"      --compare       two --json dumps side by side, with B/A ratios\n"
 		"      --reset         count from zero from now on (the app is not touched)\n"
 		"      --clean         remove the segments of processes that are gone\n"
+		"      --pipeline      join processes by endpoint: messages in queues between\n"
+		"                      them, time blocked/waiting/working, the bottleneck\n"
+		"      --address ADDR  --pipeline: this host's address in endpoint names\n"
 		"Other:\n"
 		"      --dir DIR       look for segments in DIR instead of /dev/shm\n"
 		"  -h, --help          show this help and exit\n"
@@ -129,7 +133,7 @@ static int show(enum fmt fmt, int all, int raw, const char *key, const char *out
 
 int main(int argc, char **argv)
 {
-	enum { OPT_COMPARE = 256, OPT_RESET, OPT_CLEAN, OPT_RAW, OPT_DIR };
+	enum { OPT_COMPARE = 256, OPT_RESET, OPT_CLEAN, OPT_RAW, OPT_DIR, OPT_PIPELINE, OPT_ADDRESS };
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
@@ -145,12 +149,14 @@ int main(int argc, char **argv)
 		{ "clean", no_argument, NULL, OPT_CLEAN },
 		{ "raw", no_argument, NULL, OPT_RAW },
 		{ "dir", required_argument, NULL, OPT_DIR },
+		{ "pipeline", no_argument, NULL, OPT_PIPELINE },
+		{ "address", required_argument, NULL, OPT_ADDRESS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int cmd = -1, fmt = -1, all = 0, raw = 0, c;
-	const char *output = NULL, *interval_arg = NULL, *by_arg = NULL;
+	int cmd = -1, fmt = -1, all = 0, raw = 0, pipeline = 0, c;
+	const char *output = NULL, *interval_arg = NULL, *by_arg = NULL, *address = NULL;
 	unsigned by = ZCS_BY_SIZE;
 	double interval_s = 1.0;
 	while ((c = getopt_long(argc, argv, "jcpab:o:wi:rhV", opts, NULL)) != -1) {
@@ -170,6 +176,8 @@ int main(int argc, char **argv)
 		case OPT_CLEAN: bad = set_once(&cmd, CMD_CLEAN, -1, "one command at a time"); break;
 		case OPT_RAW: raw = 1; break;
 		case OPT_DIR: zcs_set_dir(optarg); break;
+		case OPT_PIPELINE: pipeline = 1; break;
+		case OPT_ADDRESS: address = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
 			printf("zcshim-stat " VERSION " (segment layout %u)\n", ZCS_LAYOUT_VERSION);
@@ -209,6 +217,19 @@ int main(int argc, char **argv)
 		if (cmd != CMD_SHOW)
 			return usage_error("%s", "--by goes with a dump, not with --watch, "
 						 "--recommend, --compare, --reset or --clean");
+	}
+	if (address && !pipeline)
+		return usage_error("%s", "--address goes with --pipeline");
+	if (pipeline) {
+		if ((cmd != CMD_SHOW && cmd != CMD_WATCH) || fmt == FMT_CSV || all || by_arg || raw)
+			return usage_error("%s", "--pipeline goes with --watch, --json, --prometheus, "
+						 "--output, --dir and --address only");
+		if (cmd == CMD_WATCH && (output || fmt == FMT_PROM))
+			return usage_error("%s", "--pipeline --watch writes a table or JSON to the "
+						 "terminal: no --output, no --prometheus");
+		return pipeline_run(fmt == FMT_JSON ? 1 : fmt == FMT_PROM ? 2 : 0,
+				    (const char *const *)argv + optind, (size_t)nargs, output,
+				    cmd == CMD_WATCH, interval_s, address);
 	}
 	if (cmd != CMD_SHOW && (fmt != FMT_TABLE || all || output))
 		return usage_error("%s", "--json, --csv, --prometheus, --all and --output go "

@@ -181,5 +181,9 @@ int recommend_run(FILE *f, const char *key);
 int compare_run(FILE *f, const char *a_path, const char *b_path);
 int reset_run(const char *key);
 int clean_run(FILE *f);
+/* --pipeline (pipeline_run.c): fmt 0 table, 1 JSON, 2 Prometheus; args:
+ * FILE|DIR|PID|NAME; address: this host's name in endpoints (may be NULL). */
+int pipeline_run(int fmt, const char *const *args, size_t nargs, const char *output, int watch,
+		 double interval_s, const char *address);
 
 #endif

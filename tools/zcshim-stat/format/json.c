@@ -74,6 +74,24 @@ static void socket_failed(FILE *f, const struct zcs_snapshot *s, unsigned slot)
 	fputc('}', f);
 }
 
+/* ,"sent":{"frames":..,"messages":..,"bytes":..},"received":{...},
+ * "send_ns":..,"wait_ns":..: what the socket moved (messages: whole, the
+ * last frame of each) and the estimated time in its sends and receives
+ * (slot 0: polls too); integers, as compare.c's parser takes them. */
+static void socket_traffic(FILE *f, const struct zcs_snapshot *s, unsigned slot)
+{
+	struct zcs_traffic t;
+	struct zcs_time_split split;
+	zcs_traffic(s, slot, &t);
+	zcs_time_split(s, slot, &split);
+	fprintf(f,
+		",\"sent\":{\"frames\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
+		"},\"received\":{\"frames\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
+		"},\"send_ns\":%.0f,\"wait_ns\":%.0f",
+		t.sent_frames, t.sent_msgs, t.sent_bytes, t.recv_frames, t.recv_msgs, t.recv_bytes,
+		split.send_ns, split.wait_ns);
+}
+
 /* Table rows in use (or holding counts), then "other", in series order. */
 static void sockets_arr(FILE *f, const struct zcs_snapshot *s)
 {
@@ -87,6 +105,7 @@ static void sockets_arr(FILE *f, const struct zcs_snapshot *s)
 		fprintf(f, "%s\n{", sep);
 		socket_fields(f, s, slot, 1);
 		socket_failed(f, s, slot);
+		socket_traffic(f, s, slot);
 		fputc('}', f);
 		sep = ",";
 	}
@@ -178,6 +197,13 @@ static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, u
 		by == ZCS_BY_SOCKET ? "socket" : by == ZCS_BY_BOTH ? "both" : "size",
 		s->shared.sockets_seen, s->shared.cells_short);
 	inflight_obj(f, s);
+	/* where the callers' time went (docs/pipeline.md): estimated ns in
+	 * sends, in receives and polls, of busy_ns */
+	struct zcs_time_split split;
+	zcs_time_split(s, ZCS_ALL, &split);
+	fprintf(f, ",\"time\":{\"busy_ns\":%" PRIu64 ",\"send_ns\":%.0f,\"wait_ns\":%.0f,"
+		   "\"untimed_calls\":%" PRIu64 ",\"threads\":%" PRIu64 "}",
+		split.busy_ns, split.send_ns, split.wait_ns, split.untimed_calls, t->threads);
 	sockets_arr(f, s);
 	fprintf(f, ",\"messages\":%" PRIu64 ",\"failed\":{", zcs_messages(s));
 	for (unsigned op = 0; op < ZCS_NCALL_OPS; op++)

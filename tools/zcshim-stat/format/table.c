@@ -106,6 +106,24 @@ static void failed_lines(FILE *f, const struct zcs_snapshot *s)
 	}
 }
 
+/* "time: callers 1.20s; blocked in sends 12.0%, waiting in receives and
+ * polls 80.0%, working 8.0%" (estimates: docs/pipeline.md); nothing
+ * before a thread has made a call. */
+static void time_line(FILE *f, const struct zcs_snapshot *s)
+{
+	struct zcs_time_split t;
+	zcs_time_split(s, ZCS_ALL, &t);
+	if (!t.busy_ns)
+		return;
+	double busy = (double)t.busy_ns, b = t.send_ns / busy, w = t.wait_ns / busy;
+	b = b > 1 ? 1 : b;
+	w = w > 1 - b ? 1 - b : w;
+	char d[24];
+	fprintf(f, "time: callers %s; blocked in sends %.1f%%, waiting in receives and polls "
+		   "%.1f%%, working %.1f%%\n",
+		fmt_ns_f(busy, d, sizeof d), 100 * b, 100 * w, 100 * (1 - b - w));
+}
+
 static void inflight_lines(FILE *f, const struct zcs_snapshot *s)
 {
 	const struct zcs_inflight *g = &s->shared.inflight;
@@ -181,6 +199,7 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 		fprintf(f, " %s %" PRIu64, zcs_op_name(op), zcs_failed_op(s, op));
 	fprintf(f, "\n");
 	failed_lines(f, s);
+	time_line(f, s);
 	inflight_lines(f, s);
 	if (s->shared.cells_short)
 		fprintf(f, "calls counted without socket and size (no series to spare): %" PRIu64 "\n",
