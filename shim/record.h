@@ -42,8 +42,11 @@ struct zcs_cache_entry {
 /* When the next call of one (socket, op) is timed. */
 struct zcs_sample {
 	uint32_t left;       /* calls until the next timed one; 0 or 1: this one */
-	uint32_t gap;        /* the gap drawn last time */
+	uint32_t gap;        /* calls since the last timed one when this one is due:
+	                        the gap drawn, plus any the budget refused */
 	uint64_t last_ticks; /* when the last timed call ended */
+	uint64_t span_ticks; /* auto: ticks and calls of the last gaps, each */
+	uint32_t span_calls; /* gap's share decaying by 1/8 at every timed call */
 };
 
 /* Everything the shim keeps per thread. initial-exec TLS: no __tls_get_addr
@@ -220,7 +223,8 @@ static inline uint64_t zcs_sample_due(struct zcs_sample *s)
 	return zcs_sample_start(s);
 }
 
-/* A timed call ended at end_ticks: draw the gap to the next. */
-void zcs_sample_next(struct zcs_sample *s, uint64_t end_ticks);
+/* A timed call of ns ended at end_ticks: draw the gap to the next. Returns
+ * the ns the calls it stands for (its gap's) are estimated to have taken. */
+uint64_t zcs_sample_next(struct zcs_sample *s, uint64_t end_ticks, uint64_t ns);
 
 #endif

@@ -73,13 +73,15 @@ static inline __attribute__((always_inline)) void zcs_caller_started(void)
 	(void)zcs_calls();
 }
 
-/* A timed call ended: into the histogram, and the next gap drawn. */
-static __attribute__((noinline)) void zcs_timed(unsigned cell, uint64_t t0,
-						struct zcs_sample *smp)
+/* A timed call ended: into the histogram and the estimate of its cell's
+ * time, and the next gap drawn. */
+static __attribute__((noinline)) void zcs_timed(struct zcs_counts *counts, unsigned cell,
+						uint64_t t0, struct zcs_sample *smp)
 {
 	uint64_t t1 = zcs_ticks();
-	zcs_time(cell, zcs_elapsed_ns(t0, t1));
-	zcs_sample_next(smp, t1);
+	uint64_t ns = zcs_elapsed_ns(t0, t1);
+	zcs_time(cell, ns);
+	zcs_add(&counts[cell].est_ns, zcs_sample_next(smp, t1, ns), zcs_tls.owned);
 }
 
 /* A call of op on slot returned successfully: count it (last: it ended a
@@ -94,7 +96,7 @@ zcs_done(unsigned op, unsigned slot, unsigned path, size_t bytes, int last, uint
 	unsigned cell = zcs_cell(op, slot, path, zcs_size_class(bytes));
 	zcs_count(counts, cell, bytes, last);
 	if (__builtin_expect(t0 != 0, 0))
-		zcs_timed(cell, t0, smp);
+		zcs_timed(counts, cell, t0, smp);
 }
 
 /* ... returned -1 with errno err: counted by errno kind, timed like any
@@ -108,7 +110,7 @@ static __attribute__((noinline)) void zcs_failed(unsigned op, unsigned slot, int
 	unsigned cell = zcs_cell(op, slot, ZCS_PATH_FAILED, zcs_err_kind(err));
 	zcs_count(counts, cell, 0, 0);
 	if (t0)
-		zcs_timed(cell, t0, smp);
+		zcs_timed(counts, cell, t0, smp);
 }
 
 static inline int zcs_enosys(void)

@@ -226,6 +226,8 @@ struct zcs_counts {
 	uint64_t calls;   /* calls that returned (sends, receives: frames) */
 	uint64_t bytes;   /* message bytes of those calls */
 	uint64_t msgs;    /* calls that ended a message (no more-flag): whole messages */
+	uint64_t est_ns;  /* timed calls' ns, each times the calls its sample stands for
+	                     (sample.c); summed over a socket's op, the time in its calls */
 };
 
 /* The timed calls of one series, all threads together. */

@@ -129,6 +129,7 @@ void seg_put_on(unsigned char *img, unsigned slot, unsigned op, unsigned path,
 	c->msgs += count;
 	h->time_ns_sum += count * ns;
 	h->buckets[zcs_bucket(ns)] += count;
+	c->est_ns += count * ns; /* every call timed */
 }
 
 void seg_put(unsigned char *img, unsigned op, unsigned path, uint64_t bytes,
@@ -151,6 +152,7 @@ void seg_put_spread(unsigned char *img, unsigned op, unsigned path, uint64_t byt
 		uint64_t t = (uint64_t)((double)ns * f + 0.5);
 		h->time_ns_sum += t;
 		h->buckets[zcs_bucket(t)]++;
+		c->est_ns += t;
 	}
 }
 

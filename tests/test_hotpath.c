@@ -94,9 +94,23 @@ Test(hotpath, a_chain_under_profile_is_never_cut)
 	const char *argv[] = { "zcchain", "--count", "20000", NULL };
 	cr_assert_eq(zc_run(&proc, 1, env, argv), 0, "%s%s", proc.out, proc.err);
 	read_segment();
-	cr_assert_eq(series(slot_of_type(ZMQ_PUSH), ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY).count,
-		     20000);
+	struct zcs_cell sent = series(slot_of_type(ZMQ_PUSH), ZCS_OP_MSG_SEND, ZCS_PATH_ZEROCOPY);
+	cr_assert_eq(sent.count, 20000);
 	cr_assert_eq(snap->shared.unconverted_nested, 0);
+	/* every call timed (the tests' default): each stands for itself */
+	cr_assert_eq(sent.est_ns, sent.time_ns_sum);
+}
+
+/* A busy socket's estimated time (each timed call times the calls of its
+ * gap) agrees with the mean of its timed calls times its count: the calls
+ * are all alike, so both say the same, within the noise of a sample. */
+static void estimate_agrees_with_the_mean(const struct zcs_cell *c)
+{
+	double mean_times_count =
+		(double)c->time_ns_sum / (double)zcs_cell_timed(c) * (double)c->count;
+	double ratio = (double)c->est_ns / mean_times_count;
+	cr_assert(ratio > 0.75 && ratio < 1.33, "estimated %llu ns, the mean says %.0f",
+		  (unsigned long long)c->est_ns, mean_times_count);
 }
 
 /* ------------------------------------------------------------ sampling */
@@ -114,6 +128,7 @@ Test(hotpath, adaptive_sampling_times_a_slow_socket_fully_and_a_busy_one_within_
 	struct zcs_cell busy = series(1, ZCS_OP_SEND, ZCS_PATH_COPY);
 	cr_assert_eq(slow.count, 50);
 	cr_assert_eq(zcs_cell_timed(&slow), 50, "every call of the slow socket timed");
+	cr_assert_eq(slow.est_ns, slow.time_ns_sum, "each standing for itself");
 	cr_assert_eq(busy.count, (uint64_t)fast, "counts stay exact");
 	uint64_t timed = zcs_cell_timed(&busy);
 	cr_assert_gt(timed, 100, "the busy socket is sampled, not forgotten");
@@ -124,6 +139,7 @@ Test(hotpath, adaptive_sampling_times_a_slow_socket_fully_and_a_busy_one_within_
 	 * near 1 % of the thread's time (2 % allowed for a loaded machine) */
 	cr_assert_lt((double)timed * 40.0, 0.02 * (double)elapsed_ns,
 		     "%llu timed calls in %ld ns", (unsigned long long)timed, elapsed_ns);
+	estimate_agrees_with_the_mean(&busy);
 }
 
 Test(hotpath, a_fixed_rate_still_times_one_call_in_n)
@@ -135,4 +151,5 @@ Test(hotpath, a_fixed_rate_still_times_one_call_in_n)
 	struct zcs_cell busy = series(1, ZCS_OP_SEND, ZCS_PATH_COPY);
 	double share = (double)zcs_cell_timed(&busy) / (double)busy.count;
 	cr_assert(share > 0.005 && share < 0.02, "1 in %.0f timed", 1 / share);
+	estimate_agrees_with_the_mean(&busy);
 }

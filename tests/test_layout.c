@@ -81,7 +81,7 @@ Test(layout, version_3_shared_part)
 
 Test(layout, version_3_regions)
 {
-	cr_assert_eq(sizeof(struct zcs_counts), 24);
+	cr_assert_eq(sizeof(struct zcs_counts), 32);
 	cr_assert_eq(sizeof(struct zcs_hist), 1152);
 	cr_assert_eq(ZCS_HIST_CHUNK_BYTES % 4096, 0, "chunks are whole pages");
 	cr_assert_eq(sizeof(struct zcs_shard_head), 256);
@@ -94,8 +94,8 @@ Test(layout, version_3_regions)
 	cr_assert_eq(ZCS_HIST_OFFSET, 40960);
 	cr_assert_eq(ZCS_BASE_BYTES, 40960, "what load backs: well under 1 MiB");
 	cr_assert_eq(ZCS_SHARDS_OFFSET, 2400256);
-	cr_assert_eq(ZCS_SHARD_AREA_BYTES, 53248);
-	cr_assert_eq(ZCS_SEGMENT_BYTES, 9216000);
+	cr_assert_eq(ZCS_SHARD_AREA_BYTES, 69632);
+	cr_assert_eq(ZCS_SEGMENT_BYTES, 11313152);
 	cr_assert_eq(ZCS_NSHARDS, 128);
 	cr_assert_eq(ZCS_NBUCKETS, 143);
 	cr_assert_eq(ZCS_NSIZES, 29);

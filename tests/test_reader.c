@@ -73,8 +73,8 @@ static void setup(void)
 	snap = zcs_snapshot_new();
 	cr_assert(image && snap);
 	conv7 = new_cell(ZCS_SLOT_OTHER, ZCS_OP_MSG_SEND, ZCS_PATH_CONVERTED, 7);
-	*counts(1, conv7) = (struct zcs_counts){ 90, 9000, 90 };
-	*counts(3, conv7) = (struct zcs_counts){ 10, 1000, 10 };
+	*counts(1, conv7) = (struct zcs_counts){ 90, 9000, 90, 90 * 100 };
+	*counts(3, conv7) = (struct zcs_counts){ 10, 1000, 10, 10 * 5000 };
 	hist(conv7)->buckets[zcs_bucket(100)] = 90;
 	hist(conv7)->buckets[zcs_bucket(5000)] = 10;
 	unsigned f = new_cell(ZCS_SLOT_OTHER, ZCS_OP_MSG_SEND, ZCS_PATH_FAILED, ZCS_ERR_EAGAIN);
@@ -102,11 +102,32 @@ Test(reader, sums_shards)
 	cr_assert_eq(c->count, 100);
 	cr_assert_eq(c->bytes, 10000);
 	cr_assert_eq(c->msgs, 100);
+	cr_assert_eq(c->est_ns, 59000);
 	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 3);
 	cr_assert_eq(snap->sum.failed[ZCS_SLOT_OTHER][ZCS_OP_MSG_SEND][ZCS_ERR_EAGAIN], 3);
 	cr_assert_eq(zcs_messages(snap), 100);
 	cr_assert_eq(snap->live, ZCS_LIVE_EXITED);
 	cr_assert_str_eq(snap->hdr.exe, "app");
+}
+
+/* The time in a socket's op is its timed calls weighed (est_ns), not their
+ * mean times the count: a series none of whose calls was timed is in the
+ * weights of its op's timed calls; an op with none timed is left out, and
+ * said to be. */
+Test(reader, time_split_weighs_the_timed_calls_and_counts_ops_never_timed)
+{
+	unsigned copy = new_cell(ZCS_SLOT_OTHER, ZCS_OP_MSG_SEND, ZCS_PATH_COPY, 3);
+	counts(1, copy)->calls = 5;
+	unsigned recv = new_cell(ZCS_SLOT_OTHER, ZCS_OP_RECV, ZCS_PATH_COPY, 3);
+	counts(2, recv)->calls = 7;
+	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
+	struct zcs_time_split t;
+	zcs_time_split(snap, ZCS_ALL, &t);
+	cr_assert_float_eq(t.send_ns, 59000.0, 0.5);
+	cr_assert_float_eq(t.wait_ns, 0.0, 0.5);
+	cr_assert_eq(t.untimed_calls, 7);
+	zcs_time_split(snap, 1, &t);
+	cr_assert_float_eq(t.send_ns, 0.0, 0.5, "another socket's");
 }
 
 Test(reader, quantiles_are_bucket_upper_bounds)

@@ -278,6 +278,7 @@ static int sum_shards(const struct src *src, const struct zcs_shared *sh,
 			out->sum.cell[c].count += k.calls;
 			out->sum.cell[c].bytes += k.bytes;
 			out->sum.cell[c].msgs += k.msgs;
+			out->sum.cell[c].est_ns += k.est_ns;
 		}
 	}
 	/* failures, by errno kind, out of their cells */
@@ -974,26 +975,29 @@ void zcs_time_split(const struct zcs_snapshot *s, unsigned slot, struct zcs_time
 {
 	memset(out, 0, sizeof *out);
 	out->busy_ns = s->sum.busy_ns;
-	for (unsigned c = 1; c < s->sum.ncells; c++) {
-		unsigned sl, op, path, k;
-		if (zcs_cell_fields(s, c, &sl, &op, &path, &k) != 0 ||
-		    (slot != ZCS_ALL && sl != slot))
-			continue;
-		int send = zcs_op_sends(op), wait = zcs_op_receives(op) || op == ZCS_OP_POLL;
-		if (!send && !wait)
-			continue;
-		const struct zcs_cell *x = &s->sum.cell[c];
-		uint64_t timed = zcs_cell_timed(x);
-		if (!timed) {
-			out->untimed_calls += x->count;
-			continue;
+	/* a timed call stands for calls of any series of its socket's op */
+	unsigned char timed[ZCS_NSLOTS][ZCS_NOPS] = { { 0 } };
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned c = 1; c < s->sum.ncells; c++) {
+			unsigned sl, op, path, k;
+			if (zcs_cell_fields(s, c, &sl, &op, &path, &k) != 0 ||
+			    (slot != ZCS_ALL && sl != slot))
+				continue;
+			int send = zcs_op_sends(op), wait = zcs_op_receives(op) || op == ZCS_OP_POLL;
+			if (!send && !wait)
+				continue;
+			const struct zcs_cell *x = &s->sum.cell[c];
+			if (pass == 0) {
+				timed[sl][op] |= zcs_cell_timed(x) != 0;
+				continue;
+			}
+			if (!timed[sl][op])
+				out->untimed_calls += x->count;
+			if (send)
+				out->send_ns += (double)x->est_ns;
+			else
+				out->wait_ns += (double)x->est_ns;
 		}
-		double est = (double)x->time_ns_sum / (double)timed * (double)x->count;
-		if (send)
-			out->send_ns += est;
-		else
-			out->wait_ns += est;
-	}
 }
 
 void zcs_snapshot_sub(struct zcs_snapshot *out, const struct zcs_snapshot *a,
@@ -1109,7 +1113,7 @@ unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len)
 	struct zcs_counts *counts = (struct zcs_counts *)(head + 1);
 	for (uint32_t c = 1; c < s->sum.ncells; c++) {
 		const struct zcs_cell *x = &s->sum.cell[c];
-		counts[c] = (struct zcs_counts){ x->count, x->bytes, x->msgs };
+		counts[c] = (struct zcs_counts){ x->count, x->bytes, x->msgs, x->est_ns };
 		struct zcs_hist *hist = (struct zcs_hist *)(img + zcs_hist_chunk_offset(
 							     c / ZCS_HIST_CHUNK_CELLS)) +
 					c % ZCS_HIST_CHUNK_CELLS;

@@ -35,6 +35,8 @@ struct zcs_cell {
 	uint64_t count;                /* calls that returned (exact): frames */
 	uint64_t bytes;                /* message bytes of those calls (exact) */
 	uint64_t msgs;                 /* calls that ended a message (exact) */
+	uint64_t est_ns;               /* the timed calls' ns weighed by the calls each
+	                                  stands for (zcs_counts.est_ns) */
 	uint64_t time_ns_sum;          /* sum of the timed calls below */
 	uint64_t buckets[ZCS_NBUCKETS];/* timed calls (sampled) by duration */
 };
@@ -229,9 +231,10 @@ void zcs_traffic(const struct zcs_snapshot *s, unsigned slot, struct zcs_traffic
 /* Where the callers' time went (slot; ZCS_ALL: every socket, and poll):
  * ns estimated inside send calls (blocked: the high-water mark, a slow
  * downstream) and inside receives and polls (waiting: a slow upstream),
- * each the mean of its timed calls times its exact count, summed over
- * series; and the callers' own time (sum.busy_ns) that both are shares of.
- * A series with nothing timed adds nothing (counted in untimed_calls). */
+ * the cells' est_ns summed (each timed call weighed by the calls of its
+ * gap: the whole of a socket's op is estimated, not each series); and the
+ * callers' own time (sum.busy_ns) that both are shares of. Calls of a
+ * socket's op with none timed are left out, and counted in untimed_calls. */
 struct zcs_time_split {
 	double send_ns, wait_ns;
 	uint64_t busy_ns;

@@ -34,8 +34,8 @@
  * filtered out or still queued, which it cannot tell apart.
  *
  * Time. Per process, from segread's zcs_time_split: time blocked in sends
- * and waiting in receives and polls (each series' mean timed call times its
- * exact count), as shares of the callers' thread time (from each thread's
+ * and waiting in receives and polls (timed calls weighed by the calls each
+ * stands for), as shares of the callers' thread time (from each thread's
  * first call to its end); working is the rest. docs/pipeline.md gives the
  * error.
  *

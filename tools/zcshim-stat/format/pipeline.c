@@ -410,7 +410,7 @@ void pl_out_prom(FILE *f, const struct pl_view *v)
 	side_family(f, m, "zcshim_endpoint_received_bytes_total", "counter",
 		    "Bytes of those messages.", RECV_BYTES);
 	side_family(f, m, "zcshim_socket_blocked_seconds", "gauge",
-		    "Estimated time in this socket's sends (mean timed call x calls); an estimate "
+		    "Estimated time in this socket's sends (timed calls x calls each stands for); an estimate "
 		    "that may step back a little: use delta(), not rate().",
 		    BLOCKED_S);
 	side_family(f, m, "zcshim_socket_waiting_seconds", "gauge",
