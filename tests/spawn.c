@@ -46,6 +46,28 @@ static int overridden(const char *entry, const char *const env[])
 	return 0;
 }
 
+const char *zc_promtool(void)
+{
+	static __thread char path[4096];
+	char cwd[4000];
+	if (access("build/deps/promtool", X_OK) == 0 && getcwd(cwd, sizeof cwd)) {
+		snprintf(path, sizeof path, "%s/build/deps/promtool", cwd);
+		return path;
+	}
+	if (access("/usr/bin/promtool", X_OK) == 0)
+		return "/usr/bin/promtool";
+	cr_assert_fail("no promtool: sh tools/install-deps unpacks it into build/deps/");
+	return NULL;
+}
+
+void zc_promtool_check(struct zc_proc *p, const char *file)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "%s check metrics < '%s'", zc_promtool(), file);
+	const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	cr_assert_eq(zc_run(p, 0, NULL, sh), 0, "promtool: %s%s", p->out, p->err);
+}
+
 const char *zc_preload(void)
 {
 	static __thread char list[8400];

@@ -22,6 +22,14 @@ struct zc_proc {
  * until the fourth call after this one in the same thread. */
 const char *zc_build(const char *file);
 
+/* promtool (Debian package prometheus): build/deps/promtool, where
+ * tools/install-deps unpacks it, else /usr/bin/promtool; the test fails
+ * if there is neither. */
+const char *zc_promtool(void);
+
+/* promtool check metrics < file must pass. */
+void zc_promtool_check(struct zc_proc *p, const char *file);
+
 /* What zc_start puts in LD_PRELOAD: the shim, after a sanitizer runtime
  * if one is asked for (ZCSHIM_TEST_SHIM, ZCSHIM_TEST_PRELOAD_FIRST). For
  * tests that preload only some of the programs they start. */

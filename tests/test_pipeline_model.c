@@ -4,7 +4,7 @@
  * named, what is queued, lost, published and got, the split of time, the
  * bottleneck; then the command as a user runs it on copied segments: its
  * JSON against the schema (tests/pipeline-schema.py), its Prometheus text
- * and the PromQL of docs/pipeline-rules.yml (promtool, when installed),
+ * and the PromQL of docs/pipeline-rules.yml (promtool),
  * --watch with Little's law, and its usage errors.
  *
  * The real processes are in tests/test_pipeline.c.
@@ -618,24 +618,16 @@ Test(plcli, prometheus_families_follow_the_exposition_format)
 			  "sample outside its family %s: %s", family, line);
 	}
 	free(text);
-	if (access("/usr/bin/promtool", X_OK) == 0) {
-		char cmd[300];
-		snprintf(cmd, sizeof cmd, "promtool check metrics < %s", out);
-		const char *sh[] = { "/bin/sh", "-c", cmd, NULL };
-		cr_assert_eq(zc_run(&proc, 0, NULL, sh), 0, "promtool: %s%s", proc.out, proc.err);
-	}
+	zc_promtool_check(&proc, out);
 }
 
 /* The recording rules of docs/pipeline-rules.yml (in-queues per endpoint,
  * shares, the bottleneck across hosts), by promtool's own unit test. */
 Test(plcli, the_promql_in_the_docs_passes_promtools_test)
 {
-	if (access("/usr/bin/promtool", X_OK) != 0)
-		cr_skip_test("promtool not installed (Debian package prometheus)");
-	const char *check[] = { "/usr/bin/promtool", "check", "rules", "docs/pipeline-rules.yml",
-				NULL };
+	const char *check[] = { zc_promtool(), "check", "rules", "docs/pipeline-rules.yml", NULL };
 	cr_assert_eq(zc_run(&proc, 0, NULL, check), 0, "%s%s", proc.out, proc.err);
-	const char *test[] = { "/usr/bin/promtool", "test", "rules", "tests/pipeline-rules.test.yml",
+	const char *test[] = { zc_promtool(), "test", "rules", "tests/pipeline-rules.test.yml",
 			       NULL };
 	cr_assert_eq(zc_run(&proc, 0, NULL, test), 0, "%s%s", proc.out, proc.err);
 }
