@@ -25,7 +25,8 @@
  *   pp_<tr>_zc     the same process: the time until the receiver has all
  *                  of a batch, so direct/shim is the msgs/s ratio the shim
  *                  costs (copy: zmq_send; zc: init_data + zmq_msg_send);
- *                  the receiver uses the same side's zmq_msg_recv
+ *                  the receiver uses the same side's zmq_msg_recv (with
+ *                  --drain-direct, libzmq's own: only the sends recorded)
  *   send_x<K>      with --threads K[,K...]: K threads at once, each
  *                  zmq_send copying to a PUB socket of its own, direct and
  *                  shimmed batches in lockstep; each batch timed in its
@@ -176,6 +177,9 @@ struct pushpull {
 	long expected;      /* sent so far, by the timing thread */
 };
 
+/* --drain-direct: the receiver always takes libzmq's own zmq_msg_recv. */
+static const struct api *drain_only;
+
 static struct pushpull pp_inproc = { .endpoint = "inproc://zcoverhead-pp" };
 static struct pushpull pp_ipc = { .endpoint = "ipc://@zcoverhead-pp" };
 
@@ -186,6 +190,8 @@ static void *drain(void *arg)
 	zmq_msg_init(&m);
 	for (;;) {
 		const struct api *a = __atomic_load_n(&pp->api, __ATOMIC_ACQUIRE);
+		if (drain_only)
+			a = drain_only;
 		if (a->msg_recv(&m, pp->pull, 0) < 0)
 			break;
 		if (zmq_msg_size(&m) == 0)
@@ -442,15 +448,16 @@ int main(int argc, char **argv)
 		{ "op", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "no-header", no_argument, NULL, 'H' },
+		{ "drain-direct", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t bytes = 100;
 	double batch_ms = 10;
-	int pairs = 21, header = 1, c;
+	int pairs = 21, header = 1, drain_direct = 0, c;
 	const char *tag = "", *only_op = NULL;
 	int threads[16], nthreads = 0;
-	while ((c = getopt_long(argc, argv, "b:m:p:t:o:T:Hh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:m:p:t:o:T:HDh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': bytes = strtoul(optarg, NULL, 10); break;
 		case 'm': batch_ms = strtod(optarg, NULL); break;
@@ -469,12 +476,14 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'H': header = 0; break;
+		case 'D': drain_direct = 1; break;
 		case 'h':
 			printf("Usage: zcoverhead [--bytes B] [--ms MS] [--pairs N] [--op NAME|threads]\n"
-			       "                  [--threads K[,K...]] [--tag T] [--no-header]\n"
+			       "                  [--threads K[,K...]] [--tag T] [--no-header] [--drain-direct]\n"
 			       "Run under LD_PRELOAD=libzcshim.so: ns the shim adds per intercepted call,\n"
 			       "from alternating batches of direct and interposed libzmq calls;\n"
-			       "--threads: also with K threads sending at once (rows send_x<K>).\n");
+			       "--threads: also with K threads sending at once (rows send_x<K>);\n"
+			       "--drain-direct: pp_* receivers call libzmq directly (sends recorded only).\n");
 			return 0;
 		default: return 2;
 		}
@@ -493,6 +502,8 @@ int main(int argc, char **argv)
 	if (!pub || zmq_bind(pub, "inproc://zcoverhead") != 0)
 		fail("PUB socket");
 	pp_inproc.api = pp_ipc.api = &direct;
+	if (drain_direct)
+		drain_only = &direct;
 	pushpull_open(ctx, &pp_inproc);
 	pushpull_open(ctx, &pp_ipc);
 	int hwm = 0;
