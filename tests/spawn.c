@@ -260,3 +260,9 @@ long zc_out_value(const struct zc_proc *p, const char *key)
 			return strtol(s + strlen(pat), NULL, 10);
 	return -1;
 }
+
+int zc_under_a_tool(void)
+{
+	const char *w = getenv("ZCSHIM_TEST_WRAPPER");
+	return w && *w;
+}

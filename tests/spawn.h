@@ -35,6 +35,12 @@ void zc_promtool_check(struct zc_proc *p, const char *file);
  * tests that preload only some of the programs they start. */
 const char *zc_preload(void);
 
+/* Set under ZCSHIM_TEST_WRAPPER (make valgrind), never in make test: our
+ * programs then run 20 to 50 times slower, and valgrind's replacements do
+ * not reach a libc loaded with dlmopen. Tests that assert time, order
+ * processes by sleeping, or load a second libc skip themselves there. */
+int zc_under_a_tool(void);
+
 /* Start argv (argv[0] in the build dir unless absolute) with env entries
  * "K=V" added to a copy of ours with every ZCSHIM_* and LD_PRELOAD removed
  * (and whatever env sets: env's value wins),
