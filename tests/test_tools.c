@@ -435,6 +435,35 @@ Test(tools, run_mode_given_wins_over_threshold)
 	run_mode(off, NULL, -1, 0, 0);
 }
 
+/* --sample auto restores the default over a caller's fixed rate (the tests
+ * run with ZCSHIM_SAMPLE=1); a bad value names itself. */
+Test(tools, run_sample_auto_or_a_number)
+{
+	const char *argv[] = { "zcshim-run", "--sample", "auto", "--", zc_build("zcapp"),
+			       "pushpull", "--sizes", "100", "--count", "30", NULL };
+	char preload[4200];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", sanitizer_first() ? sanitizer_first() : "");
+	const char *env[] = { preload, NULL };
+	const char *const *renv = sanitizer_first() ? env : NULL;
+	cr_assert_eq(zc_run(&proc, 0, renv, argv), 0, "%s", proc.err);
+	char key[32], err[600];
+	snprintf(key, sizeof key, "%ld", zc_out_value(&proc, "pid"));
+	struct zcs_snapshot *s = zcs_snapshot_new();
+	cr_assert_eq(zcs_find(key, s, err, sizeof err), 0, "%s", err);
+	unlink(s->path);
+	cr_assert_eq(s->hdr.sample_every, 0, "auto: %u", s->hdr.sample_every);
+	zcs_snapshot_free(s);
+	const char *bad[] = { "zcshim-run", "--sample", "often", "true", NULL };
+	cr_assert_eq(zc_run(&proc, 0, renv, bad), 125);
+	cr_assert_str_eq(proc.err,
+			 "zcshim-run: --sample 'often': auto or a whole number from 1 to 1000000\n");
+	/* getopt's own messages too name the program, not the path it ran by */
+	const char *unknown[] = { "zcshim-run", "--often", "true", NULL };
+	cr_assert_eq(zc_run(&proc, 0, renv, unknown), 125);
+	cr_assert_eq(strncmp(proc.err, "zcshim-run: unrecognized option '--often'", 41), 0, "%s",
+		     proc.err);
+}
+
 /* ------------------------------------------------------------ install */
 
 Test(tools, make_install_lays_out_prefix_under_destdir)

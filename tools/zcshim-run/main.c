@@ -58,7 +58,8 @@ static void usage(FILE *f)
 		"                      --mode convert unless --mode is given\n"
 		"  -m, --mode M        ZCSHIM_MODE: convert, profile or off (without it and\n"
 		"                      without a threshold: profile, nothing converted)\n"
-		"  -s, --sample N      ZCSHIM_SAMPLE: time 1 call in N (1 to 1000000)\n"
+		"  -s, --sample N      ZCSHIM_SAMPLE: auto (the default), or time 1 call in N\n"
+		"                      (1 to 1000000)\n"
 		"  -k, --keep 0|1      ZCSHIM_KEEP: keep the segment after exit (default 1)\n"
 		"  -h, --help          show this help and exit\n"
 		"\n"
@@ -211,6 +212,7 @@ int main(int argc, char **argv)
 	uint64_t n;
 	unsigned mode;
 	/* "+": stop at the first non-option, so COMMAND's own options are its */
+	argv[0] = (char *)PROG; /* getopt's messages name the program, not its path */
 	while ((c = getopt_long(argc, argv, "+t:m:s:k:h", opts, NULL)) != -1) {
 		const char *var = NULL;
 		switch (c) {
@@ -228,8 +230,10 @@ int main(int argc, char **argv)
 			mode_given = 1;
 			break;
 		case 's':
-			if (zcs_parse_uint(optarg, 1, ZCS_MAX_SAMPLE, &n) != 0)
-				return fail("--sample '%s': a whole number from 1 to 1000000", optarg);
+			if (strcmp(optarg, "auto") != 0 &&
+			    zcs_parse_uint(optarg, 1, ZCS_MAX_SAMPLE, &n) != 0)
+				return fail("--sample '%s': auto or a whole number from 1 to 1000000",
+					    optarg);
 			var = "ZCSHIM_SAMPLE";
 			break;
 		case 'k':

@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 	const char *output = NULL, *interval_arg = NULL, *by_arg = NULL, *address = NULL;
 	unsigned by = ZCS_BY_SIZE;
 	double interval_s = 1.0;
+	argv[0] = (char *)"zcshim-stat"; /* getopt's messages name the program, not its path */
 	while ((c = getopt_long(argc, argv, "jcpab:o:wi:rhV", opts, NULL)) != -1) {
 		int bad = 0;
 		switch (c) {
