@@ -71,8 +71,8 @@ static int shadowed(struct zcs_snapshot *const *s, size_t n, size_t i)
 static void histogram(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)
 {
 	family(f, "zcshim_send_seconds", "histogram",
-	       "Time in libzmq send calls (op) and zero-copy buffer events (hold, ffn), "
-	       "timed 1 call in sample_every.");
+	       "Time in the timed libzmq calls (send, receive and poll ops) and "
+	       "zero-copy buffer events (hold, ffn); see zcshim_sample_every.");
 	for (size_t i = 0; i < n; i++) {
 		if (shadowed(s, n, i))
 			continue;
@@ -203,7 +203,7 @@ static void sockets(FILE *f, struct zcs_snapshot *const *s, size_t n)
 		}
 	}
 	per_process(f, s, n, "zcshim_sockets_seen", "gauge",
-		    "Distinct sockets the process sent on, in the table of 64 and beyond it.",
+		    "Distinct sockets the process sent or received on, in the table of 64 and beyond it.",
 		    sockets_seen);
 	per_process(f, s, n, "zcshim_calls_seen", "gauge",
 		    "1 once a libzmq call went through the shim; 0: libzmq static, or not used.",
@@ -293,7 +293,7 @@ int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)
 			fprintf(f, "} %" PRIu64 "\n", s[i]->hdr.threshold_bytes);
 	}
 	family(f, "zcshim_sample_every", "gauge",
-	       "One call in this many is timed (ZCSHIM_SAMPLE).");
+	       "One call in this many is timed (ZCSHIM_SAMPLE); 0: auto, at most about 1 % of a thread's time.");
 	for (size_t i = 0; i < n; i++) {
 		if (shadowed(s, n, i))
 			continue;
@@ -302,7 +302,7 @@ int out_prom(FILE *f, struct zcs_snapshot *const *s, size_t n, unsigned by)
 		fprintf(f, "} %u\n", s[i]->hdr.sample_every);
 	}
 	series_counter(f, s, n, "zcshim_calls_total",
-		       "Successful calls (and zero-copy buffer events), every one counted.", 0, by);
+		       "Successful calls, every one counted; for hold and ffn, the timed buffers.", 0, by);
 	series_counter(f, s, n, "zcshim_bytes_total", "Message bytes of those calls.", 1, by);
 	histogram(f, s, n, by);
 	family(f, "zcshim_failed_calls_total", "counter",
