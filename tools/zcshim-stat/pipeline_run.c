@@ -17,7 +17,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +25,7 @@
 
 #include "format/pipeline_out.h"
 #include "stat.h"
+#include "ticker.h"
 
 struct seg {
 	char path[PATH_MAX];
@@ -230,33 +230,6 @@ static int write_once(FILE *f, int fmt, const struct pl_model *m, const struct p
 
 /* ------------------------------------------------------------ watch */
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int sleep_until(double deadline)
-{
-	while (!stop_signal) {
-		double left = deadline - now_s();
-		if (left <= 0)
-			return 1;
-		struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
-		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
-			return 1;
-	}
-	return 0;
-}
-
 /* What an endpoint held at the last reading, to take rates from. */
 struct ep_prev {
 	char *name;
@@ -274,24 +247,19 @@ static void prev_free(struct ep_prev *p, size_t n)
 static int watch(int fmt, const char *const *args, size_t nargs, double interval_s,
 		 const struct pl_host *h)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: nanosleep must return */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ticker_catch_signals();
 	int tty = isatty(STDOUT_FILENO) && fmt == 0;
 	struct set prev = { 0 };
 	struct ep_prev *eprev = NULL;
 	size_t neprev = 0;
-	double last = now_s(), next = last;
+	double last = ticker_now_s(), next = last;
 	int rc = 0, first = 1;
 	struct zcs_snapshot *empty = zcs_snapshot_new(); /* nothing counted: less it, all */
 	if (!empty) {
 		stat_err("out of memory");
 		return 1;
 	}
-	while (!stop_signal) {
+	while (!ticker_stop) {
 		struct set cur = { 0 };
 		int bad = 0;
 		if (!nargs)
@@ -315,7 +283,7 @@ static int watch(int fmt, const char *const *args, size_t nargs, double interval
 			if (s->ok)
 				zcs_snapshot_sub(s->delta, s->late, p ? p->late : empty);
 		}
-		double t = now_s(), dt = t - last;
+		double t = ticker_now_s(), dt = t - last;
 		struct pl_input *in = calloc(cur.n ? cur.n : 1, sizeof *in);
 		struct pl_model m;
 		if (!in || pl_build(&m, in, inputs(&cur, in, !first), h) != 0) {
@@ -400,9 +368,9 @@ static int watch(int fmt, const char *const *args, size_t nargs, double interval
 		}
 		first = 0;
 		next += interval_s;
-		if (next < now_s())
-			next = now_s() + interval_s;
-		if (!sleep_until(next))
+		if (next < ticker_now_s())
+			next = ticker_now_s() + interval_s;
+		if (!ticker_sleep_until(next))
 			break;
 	}
 	prev_free(eprev, neprev);

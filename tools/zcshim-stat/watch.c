@@ -13,43 +13,14 @@
  * The segment is resolved once, by path: a newer process of the same name
  * is not followed, and a recycled pid cannot be mistaken for this one.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "stat.h"
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep until deadline or a signal; 0 if a signal ended it. */
-static int sleep_until(double deadline)
-{
-	while (!stop_signal) {
-		double left = deadline - now_s();
-		if (left <= 0)
-			return 1;
-		struct timespec ts = { (time_t)left, (long)((left - (double)(time_t)left) * 1e9) };
-		if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
-			return 1;
-	}
-	return 0;
-}
+#include "ticker.h"
 
 struct class_row {
 	struct zcs_cell sends;       /* the four send ops, all paths, merged */
@@ -155,21 +126,16 @@ int watch_run(const char *key, double interval_s)
 		rc = 0;
 		goto out;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal; /* no SA_RESTART: nanosleep must return */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	ticker_catch_signals();
 	if (tty)
 		printf("\033[H\033[2Jpid %d (%s): watching every %.1fs; Ctrl-C to stop\n",
 		       prev->hdr.pid, esc_name(prev->hdr.exe, name, sizeof name), interval_s);
 	fflush(stdout);
-	double last = now_s(), next = last + interval_s;
+	double last = ticker_now_s(), next = last + interval_s;
 	for (;;) {
-		if (!sleep_until(next))
+		if (!ticker_sleep_until(next))
 			break;
-		double t = now_s();
+		double t = ticker_now_s();
 		next += interval_s;
 		if (next < t) /* suspended or slow: do not try to catch up */
 			next = t + interval_s;
