@@ -334,6 +334,8 @@ Test(reader, a_baseline_subtracts_counters_not_gauges)
 	seg_shard(image, 2)->released.buffers = 6;
 	shared()->untracked = 8;
 	shared()->cells_short = 7;
+	seg_shard(image, 2)->busy_ns_done = 5000; /* a thread that ended after the baseline */
+	seg_shard(image, 2)->threads = 1;
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
 	zcs_snapshot_sub(snap, snap, base);
 	cr_assert_eq(zcs_messages(snap), 10);
@@ -351,6 +353,9 @@ Test(reader, a_baseline_subtracts_counters_not_gauges)
 	cr_assert_eq(zcs_messages(base), 10);
 	cr_assert_eq(base->shared.inflight.peak_buffers, 20);
 	cr_assert_eq(base->shared.cells_short, 1);
+	cr_assert_eq(snap->sum.busy_ns, 5000);
+	cr_assert_eq(base->sum.busy_ns, 5000, "callers' time is kept too");
+	cr_assert_eq(base->sum.threads, snap->sum.threads);
 	zcs_inflight_now(base, &buffers, &bytes);
 	cr_assert_eq(buffers, 3);
 	free(img);

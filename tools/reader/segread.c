@@ -1071,7 +1071,7 @@ uint64_t zcs_cell_count_below(const struct zcs_cell *c, uint64_t ns)
 
 unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len)
 {
-	uint64_t size = zcs_shard_offset(0) + ZCS_SHARD_AREA_BYTES;
+	uint64_t size = zcs_shard_offset(1) + ZCS_SHARD_AREA_BYTES;
 	unsigned char *img = calloc(1, size);
 	if (!img)
 		return NULL;
@@ -1102,9 +1102,12 @@ unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len)
 			i = (i + 1) & (ZCS_INDEX_SIZE - 1);
 		sh->index[i] = key << ZCS_INDEX_CELL_BITS | c;
 	}
-	/* one shard holds the sums, and the gauge */
-	sh->shards_used[0] = 1;
-	struct zcs_shard_head *head = (struct zcs_shard_head *)(img + zcs_shard_offset(0));
+	/* one shard holds the sums, and the gauge: shard 1, an owned one, whose
+	 * threads and busy time count (shard 0's would not) */
+	sh->shards_used[0] = 2;
+	struct zcs_shard_head *head = (struct zcs_shard_head *)(img + zcs_shard_offset(1));
+	head->threads = s->sum.threads;
+	head->busy_ns_done = s->sum.busy_ns;
 	head->handed.buffers = v->inflight.handed_buffers;
 	head->handed.bytes = v->inflight.handed_bytes;
 	head->released.buffers = v->inflight.released_buffers;

@@ -261,8 +261,8 @@ int zcs_cell_add_bucket(struct zcs_cell *c, uint64_t upper_ns, uint64_t n);
 uint64_t zcs_cell_count_below(const struct zcs_cell *c, uint64_t ns);
 
 /* A valid segment image holding s (its header, shared part, histograms,
- * its sums in shard 0), which zcs_parse reads back as s. malloc'd, *len
- * bytes (up to the end of shard 0); NULL if out of memory. Baselines are
+ * its sums in shard 1), which zcs_parse reads back as s. malloc'd, *len
+ * bytes (up to the end of shard 1); NULL if out of memory. Baselines are
  * stored this way, so they are checked like segments and refused when the
  * layout changes. */
 unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len);
