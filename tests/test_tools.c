@@ -173,6 +173,17 @@ Test(tools, reset_counts_from_zero_without_touching_the_segment)
 	cr_assert_eq(n, 30);
 	cr_assert(jq_u64(doc, "baseline_unix_ns", &since) && since > 0);
 	json_decref(doc);
+	/* --all subtracts it too, and says since when */
+	const char *all[] = { "zcshim-stat", "--dir", dir, "--all", "--json", NULL };
+	cr_assert_eq(stat_argv(env, all), 0, "%s", proc.err);
+	doc = jq_parse(proc.out);
+	const json_t *one = json_array_get(json_object_get(doc, "processes"), 0);
+	uint64_t all_since = 0;
+	cr_assert(jq_u64(one, "messages", &n));
+	cr_assert_eq(n, 30);
+	cr_assert(jq_u64(one, "baseline_unix_ns", &all_since));
+	cr_assert_eq(all_since, since);
+	json_decref(doc);
 	const char *table[] = { "zcshim-stat", seg, NULL };
 	cr_assert_eq(stat_argv(env, table), 0);
 	cr_assert_not_null(strstr(proc.out, "counts since the --reset of "), "%s", proc.out);

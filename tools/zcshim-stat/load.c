@@ -50,12 +50,13 @@ int load_names(struct zcs_name **names, size_t *n, struct zcs_snapshot **scratch
 	return 0;
 }
 
-int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw)
+int load_all(struct zcs_snapshot ***snaps, uint64_t **since_ns, size_t *n, int raw)
 {
 	struct zcs_name *names;
 	size_t count;
 	char err[600];
 	*snaps = NULL;
+	*since_ns = NULL;
 	*n = 0;
 	size_t skipped;
 	if (zcs_list(&names, &count, &skipped, err, sizeof err) != 0) {
@@ -65,7 +66,10 @@ int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw)
 	if (skipped)
 		stat_err("%zu older segments not shown (at most %d are)", skipped, ZCS_LIST_MAX);
 	struct zcs_snapshot **out = calloc(count ? count : 1, sizeof *out);
-	if (!out) {
+	uint64_t *since = calloc(count ? count : 1, sizeof *since);
+	if (!out || !since) {
+		free(out);
+		free(since);
 		free(names);
 		stat_err("out of memory");
 		return 1;
@@ -76,6 +80,7 @@ int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw)
 		if (!s) {
 			free(names);
 			free_all(out, used);
+			free(since);
 			stat_err("out of memory");
 			return 1;
 		}
@@ -86,11 +91,12 @@ int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw)
 			continue;
 		}
 		if (!raw)
-			baseline_apply(s, NULL);
+			baseline_apply(s, &since[used]);
 		out[used++] = s;
 	}
 	free(names);
 	*snaps = out;
+	*since_ns = since;
 	*n = used;
 	return 0;
 }

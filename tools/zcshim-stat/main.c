@@ -92,9 +92,9 @@ static int show(enum fmt fmt, int all, int raw, const char *key, const char *out
 {
 	struct zcs_snapshot **snaps = NULL;
 	size_t n = 0;
-	uint64_t since = 0;
+	uint64_t since = 0, *since_each = &since;
 	if (all) {
-		if (load_all(&snaps, &n, raw) != 0)
+		if (load_all(&snaps, &since_each, &n, raw) != 0)
 			return 1;
 	} else {
 		snaps = calloc(1, sizeof *snaps);
@@ -113,19 +113,22 @@ static int show(enum fmt fmt, int all, int raw, const char *key, const char *out
 	FILE *f = output ? outfile_open(output, tmp, sizeof tmp) : stdout;
 	if (!f) {
 		free_all(snaps, n);
+		if (all)
+			free(since_each);
 		return 1;
 	}
-	uint64_t *since_all = all ? NULL : &since;
 	int rc;
 	switch (fmt) {
-	case FMT_JSON: rc = out_json(f, snaps, n, all, since_all, by); break;
+	case FMT_JSON: rc = out_json(f, snaps, n, all, since_each, by); break;
 	case FMT_CSV: rc = out_csv(f, snaps, n, by); break;
 	case FMT_PROM: rc = out_prom(f, snaps, n, by); break;
-	default: rc = out_table(f, snaps, n, since_all, by); break;
+	default: rc = out_table(f, snaps, n, since_each, by); break;
 	}
 	if (all && !n && fmt == FMT_TABLE)
 		fprintf(f, "(no zcshim segments in %s)\n", zcs_dir());
 	free_all(snaps, n);
+	if (all)
+		free(since_each);
 	if (output)
 		return rc ? (outfile_abort(f, tmp), rc) : outfile_commit(f, tmp, output);
 	return rc;

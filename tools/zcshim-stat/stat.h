@@ -93,9 +93,11 @@ size_t esc_decode(char *s, size_t len);
  * baseline saved by --reset for that very process, unless raw. *since_ns
  * (may be NULL) gets the baseline's wall-clock time, 0 if none. */
 int load_snapshot(const char *key, struct zcs_snapshot *s, int raw, uint64_t *since_ns);
-/* Every readable segment, oldest first, each less its baseline; unreadable
- * ones are named on stderr and skipped. */
-int load_all(struct zcs_snapshot ***snaps, size_t *n, int raw);
+/* Every readable segment, oldest first, each less its baseline, and in
+ * *since_ns (malloc'd, one per snapshot) each baseline's time, 0 if none;
+ * unreadable segments are named on stderr and skipped, a bad baseline
+ * named and not applied. */
+int load_all(struct zcs_snapshot ***snaps, uint64_t **since_ns, size_t *n, int raw);
 /* Every segment's name, and one snapshot to read them into one at a time
  * (the listing and --clean, which keep none); errors said on stderr. */
 int load_names(struct zcs_name **names, size_t *n, struct zcs_snapshot **scratch);
