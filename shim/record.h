@@ -95,6 +95,9 @@ struct zcs_counts *zcs_claim_for_event(void);
  * the op's overflow cell when none can be had. Keeps errno. */
 uint16_t zcs_cell_get(unsigned slot, unsigned op, unsigned path, unsigned size_class);
 
+/* A failed call whose series found no cell: counted in the shared part. */
+void zcs_failed_short(void);
+
 /* Histogram chunks, mapped as cells are given out (segment.c). */
 extern struct zcs_hist *zcs_hist_chunk[ZCS_NHIST_CHUNKS];
 

@@ -477,7 +477,9 @@ uint16_t zcs_cell_get(unsigned slot, unsigned op, unsigned path, unsigned size_c
 	uint32_t at = UINT32_MAX;
 	struct zcs_shared *sh = seg.state == 1 ? zcs_shared_part : NULL;
 	cell = sh ? index_find(key, &at) : 0;
-	if (!cell && sh && !seg.full && at != UINT32_MAX && sh->cells_used < ZCS_NCELLS_MAX) {
+	uint32_t room = path == ZCS_PATH_FAILED ? ZCS_NCELLS_MAX
+						: ZCS_NCELLS_MAX - ZCS_CELLS_FOR_FAILED;
+	if (!cell && sh && !seg.full && at != UINT32_MAX && sh->cells_used < room) {
 		uint32_t n = sh->cells_used;
 		int err = back_hists(n, n + 1);
 		if (!err)
@@ -499,6 +501,13 @@ uint16_t zcs_cell_get(unsigned slot, unsigned op, unsigned path, unsigned size_c
 	pthread_mutex_unlock(&seg.lock);
 	errno = saved;
 	return cell;
+}
+
+void zcs_failed_short(void)
+{
+	struct zcs_shared *sh = zcs_shared_part;
+	if (sh)
+		__atomic_fetch_add(&sh->failed_short, 1, __ATOMIC_RELAXED);
 }
 
 /* --------------------------------------------------------------- shards */

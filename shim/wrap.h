@@ -108,6 +108,10 @@ static __attribute__((noinline)) void zcs_failed(unsigned op, unsigned slot, int
 	if (!counts)
 		return;
 	unsigned cell = zcs_cell(op, slot, ZCS_PATH_FAILED, zcs_err_kind(err));
+	if (cell < ZCS_CELL_FIRST) { /* an overflow cell would count a success */
+		zcs_failed_short();
+		return;
+	}
 	zcs_count(counts, cell, 0, 0);
 	if (t0)
 		zcs_timed(counts, cell, t0, smp);

@@ -35,6 +35,10 @@
  *   given out in order from ZCS_CELL_FIRST; cells 1..ZCS_NOPS take the
  *   calls of an op whose series found no cell (pool used up or no room to
  *   back it): their counts stay exact, their socket and size are lost.
+ *   The last ZCS_CELLS_FOR_FAILED cells go only to series of failed calls,
+ *   which must never fall into an overflow cell (it would count them as
+ *   calls that succeeded); past those, failed calls are counted in
+ *   zcs_shared.failed_short.
  * - Histograms (struct zcs_hist), one per cell, in chunks of
  *   ZCS_HIST_CHUNK_CELLS, shared by all threads: only timed calls write
  *   them (atomic adds), and timing is sampled.
@@ -188,6 +192,7 @@ enum zcs_sock_state { ZCS_SOCK_FREE, ZCS_SOCK_OPEN, ZCS_SOCK_CLOSED };
 
 #define ZCS_NCELLS_MAX       2048                /* cell 0 is never used */
 #define ZCS_CELL_FIRST       (1 + ZCS_NOPS)      /* cells 1..ZCS_NOPS: overflow, per op */
+#define ZCS_CELLS_FOR_FAILED 64                  /* the last cells: failed-call series only */
 #define ZCS_INDEX_SIZE       4096                /* twice the cells: short probes */
 #define ZCS_HIST_CHUNK_CELLS 64
 
@@ -305,12 +310,15 @@ struct zcs_shared {
 	uint32_t cells_used;         /* cells given out, numbers below this; from
 	                                ZCS_CELL_FIRST */
 	uint32_t sockets_seen;       /* distinct sockets, table rows and beyond */
-	uint64_t cells_short;        /* calls counted under an op's overflow cell */
+	uint64_t cells_short;        /* times a new series found no cell (its calls go to
+	                                the op's overflow cell; each thread asks once) */
 	uint64_t untracked;          /* zero-copy buffers not followed: not in the gauge */
 	uint64_t unconverted_nested; /* zero-copy sends left unconverted because an ffn
 	                                sending them ran inside a converted send already
 	                                ZCS_CONVERT_NEST_MAX deep */
-	uint64_t reserved[6];
+	uint64_t failed_short;       /* failed calls whose series found no cell: counted
+	                                here only (op and errno lost) */
+	uint64_t reserved[5];
 	struct zcs_socket sockets[ZCS_NSLOTS]; /* [0], "other", stays FREE */
 	uint32_t index[ZCS_INDEX_SIZE];        /* key -> cell, see zcs_key() */
 };
@@ -441,10 +449,11 @@ static inline int zcs_op_receives(unsigned op)
 
 static inline const char *zcs_path_name(unsigned path)
 {
-	static const char *const names[ZCS_NPATHS] = {
-		"copy", "zerocopy", "converted", "const", "wait", "failed",
+	/* ZCS_NPATHS: an op's overflow cell, whose calls took any path */
+	static const char *const names[ZCS_NPATHS + 1] = {
+		"copy", "zerocopy", "converted", "const", "wait", "failed", "any",
 	};
-	return path < ZCS_NPATHS ? names[path] : "?";
+	return path <= ZCS_NPATHS ? names[path] : "?";
 }
 
 static inline const char *zcs_mode_name(unsigned mode)

@@ -927,16 +927,52 @@ Test(persocket, sockets_beyond_the_table_are_counted_under_other)
 Test(persocket, more_series_than_cells_fold_into_overflow_and_stay_readable)
 {
 	/* 64 sockets x 16 sizes x (send, send_const): 2048 series for the
-	 * 2036 cells a segment gives out */
-	const char *argv[] = { "zcapp", "many", "--count", "64", "--const", "--sizes",
+	 * 1972 cells a segment gives out to calls that succeed; then on each
+	 * socket a zmq_recv and a zmq_msg_recv that fail: 128 failure series
+	 * for the 64 cells kept for them */
+	const char *argv[] = { "zcapp", "many", "--count", "64", "--const", "--fail", "--sizes",
 			       "1,2,4,8,16,32,64,128,256,512,1024,2048,4096,8192,16384,32768",
 			       NULL };
 	run_app(NULL, argv);
+	long failed = zc_out_value(&proc, "failed");
+	/* every view shows the overflow; --compare takes a dump that has it */
+	char pid[32], dump[] = "/tmp/zcshim-test-overflow-XXXXXX";
+	snprintf(pid, sizeof pid, "%d", (int)proc.pid);
+	const char *table[] = { "zcshim-stat", pid, NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, table), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "calls counted without socket and size (no series to "
+					    "spare): 76\n"), "%s", proc.out);
+	cr_assert_not_null(strstr(proc.out, "failed calls counted without op and errno (no series "
+					    "to spare): 64\n"), "%s", proc.out);
+	int fd = mkstemp(dump);
+	cr_assert_geq(fd, 0);
+	const char *json[] = { "zcshim-stat", "--json", pid, NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, json), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "\"path\":\"any\",\"size_class\":null"));
+	cr_assert_eq(write(fd, proc.out, strlen(proc.out)), (ssize_t)strlen(proc.out));
+	close(fd);
+	const char *cmp[] = { "zcshim-stat", "--compare", dump, dump, NULL };
+	int rc = zc_run(&proc, 0, NULL, cmp);
+	unlink(dump);
+	cr_assert_eq(rc, 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "\nsend       any          any "), "%s", proc.out);
+	proc.pid = (pid_t)atol(pid);
 	read_segment(); /* not refused as corrupt */
-	const uint64_t series = 64 * 16 * 2, cells = ZCS_NCELLS_MAX - ZCS_CELL_FIRST;
+	const uint64_t series = 64 * 16 * 2,
+		       cells = ZCS_NCELLS_MAX - ZCS_CELLS_FOR_FAILED - ZCS_CELL_FIRST;
 	cr_assert_eq(zcs_messages(snap), series, "no send goes uncounted");
 	cr_assert_eq(snap->shared.cells_used, ZCS_NCELLS_MAX);
-	cr_assert_eq(snap->shared.cells_short, series - cells, "one call per folded series");
+	cr_assert_eq(snap->shared.cells_short, series - cells + 128 - ZCS_CELLS_FOR_FAILED,
+		     "one lookup per folded series");
+	/* failed calls never count as calls that succeeded: in their own
+	 * series while the reserve lasts, then without op and errno */
+	cr_assert_eq(failed, 128);
+	uint64_t in_failed = 0;
+	for (unsigned op = 0; op < ZCS_NCALL_OPS; op++)
+		in_failed += zcs_failed_op(snap, op);
+	cr_assert_eq(in_failed, ZCS_CELLS_FOR_FAILED);
+	cr_assert_eq(snap->shared.failed_short, (uint64_t)failed - ZCS_CELLS_FOR_FAILED);
+	cr_assert_eq(zcs_overflow_calls(snap), series - cells, "only the sends overflowed");
 	uint64_t in_cells = 0, in_overflow = 0;
 	for (unsigned c = 1; c < snap->sum.ncells; c++) {
 		unsigned slot, op, path, k;

@@ -32,8 +32,10 @@ static void teardown(void)
 TestSuite(sockets, .init = setup, .fini = teardown, .timeout = 60);
 
 /* A PUSH socket (open) and a PUB (closed) with sends; a PULL that never
- * sent; init_data under other; 66 sockets seen, so 2 beyond the table. */
-static void three_sockets(void)
+ * sent; init_data under other; 66 sockets seen, so 2 beyond the table.
+ * short_cells: and what a full cell pool leaves, 4 sends in send's
+ * overflow series and 3 failed calls without op and errno. */
+static void sockets_image(int short_cells)
 {
 	unsigned char *img = seg_new(301, ZCS_STATE_EXITED, "sockapp");
 	seg_socket(img, 1, 8, EPS("tcp://127.0.0.1:5555"), ZCS_SOCK_OPEN);
@@ -59,8 +61,19 @@ static void three_sockets(void)
 	sd->peak.bytes = 17825792;
 	sd->peak.bytes_ticks = sd->start_clock_ticks + 2250000000ull;
 	sd->untracked = 2;
+	if (short_cells) {
+		struct zcs_counts *k = (struct zcs_counts *)(seg_shard(img, 1) + 1) + 1 + ZCS_OP_SEND;
+		k->calls = k->msgs = 4;
+		k->bytes = 400;
+		sd->failed_short = 3;
+	}
 	seg_write(img, seg);
 	free(img);
+}
+
+static void three_sockets(void)
+{
+	sockets_image(0);
 }
 
 static int stat_argv(const char *const argv[])
@@ -134,7 +147,7 @@ Test(sockets, other_is_left_out_when_it_is_empty)
 
 Test(sockets, failures_in_flight_and_short_cells_are_shown)
 {
-	three_sockets();
+	sockets_image(1);
 	const char *argv[] = { "zcshim-stat", seg, NULL };
 	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
 	has("\nfailed: socket 1 PUSH msg_send EAGAIN 12, ETERM 1\n"
@@ -143,7 +156,9 @@ Test(sockets, failures_in_flight_and_short_cells_are_shown)
 	    "peak in flight: 17 buffers at 2023-11-14 22:13:21.500, "
 	    "17825792 bytes at 2023-11-14 22:13:22.250\n");
 	has("\nzero-copy buffers not followed to their ffn (no record to spare): 2\n");
-	has("\ncalls counted without socket and size (no series to spare): 4\n");
+	has("\ncalls counted without socket and size (no series to spare): 4\n"
+	    "failed calls counted without op and errno (no series to spare): 3\n");
+	has("\nsend       any        any                  4           400 ");
 }
 
 Test(sockets, bad_by_is_a_usage_error)

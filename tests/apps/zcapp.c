@@ -21,7 +21,10 @@
  *                                               the shim's first call
  *   zcapp sockets  [--transport T] [--count N]  PUSH -> PULL zero-copy, and a PUB
  *                                               sending copies, closed before exit
- *   zcapp many     [--count N] [--sizes L]      N PUB sockets, one copy of each size
+ *   zcapp many     [--count N] [--sizes L]      N PUB sockets, one copy of each size;
+ *                  [--const] [--fail]           --const: and one zmq_send_const each;
+ *                                               --fail: then on each socket a zmq_recv
+ *                                               and a zmq_msg_recv, which a PUB refuses
  *   any scenario --fork-first: fork before any libzmq call; the child runs
  *     the scenario, then the parent does
  *   zcapp backlog  [--count N] [--sizes L]      N zero-copy messages queued behind
@@ -81,8 +84,9 @@ static struct {
 	int threads, sockets, hold_first, pause, reexec;
 	long uid_before, uid_after;
 	const char *uid_call;
+	int fail;
 } opt = { { NULL }, 0, "inproc", "msg_send", 0, 0, 0, 0, 0, 0, { 100 }, 1, 100,
-	  4, 8, 0, 0, -1, -1, -1, "setuid" };
+	  4, 8, 0, 0, -1, -1, -1, "setuid", 0 };
 
 static int failures;
 #define CHECK(cond, ...)                                                   \
@@ -491,11 +495,19 @@ static void scenario_many(void)
 					(int)opt.sizes[k];
 		}
 	}
+	long failed = 0; /* a PUB cannot receive: both fail (ENOTSUP) */
+	for (long i = 0; opt.fail && i < opt.count; i++) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		failed += zmq_recv(socks[i], buf, 1, ZMQ_DONTWAIT) == -1;
+		failed += zmq_msg_recv(&m, socks[i], ZMQ_DONTWAIT) == -1;
+		zmq_msg_close(&m);
+	}
 	for (long i = 0; i < opt.count; i++)
 		zmq_close(socks[i]);
 	free(socks);
 	free(buf);
-	printf("sockets=%ld sent=%ld pid=%d\n", opt.count, sent, (int)getpid());
+	printf("sockets=%ld sent=%ld failed=%ld pid=%d\n", opt.count, sent, failed, (int)getpid());
 	CHECK(sent == total_msgs() * (1 + opt.constant), "sends failed");
 	zmq_ctx_term(ctx);
 }
@@ -855,6 +867,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--count")) opt.count = atol(v), i++;
 		else if (!strcmp(a, "--copy")) opt.copy = 1;
 		else if (!strcmp(a, "--const")) opt.constant = 1;
+		else if (!strcmp(a, "--fail")) opt.fail = 1;
 		else if (!strcmp(a, "--wait-stdin")) opt.wait_stdin = 1;
 		else if (!strcmp(a, "--fork-after")) opt.fork_after = 1;
 		else if (!strcmp(a, "--fork-first")) opt.fork_first = 1;

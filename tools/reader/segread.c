@@ -200,6 +200,7 @@ static int check_shared(struct zcs_shared *sh, struct zcs_view *v, char *err, si
 	v->sockets_seen = sh->sockets_seen;
 	v->cells_used = sh->cells_used;
 	v->cells_short = sh->cells_short;
+	v->failed_short = sh->failed_short;
 	v->unconverted_nested = sh->unconverted_nested;
 	memcpy(v->sockets, sh->sockets, sizeof v->sockets);
 	return 0;
@@ -950,6 +951,14 @@ uint64_t zcs_messages(const struct zcs_snapshot *s)
 	return n;
 }
 
+uint64_t zcs_overflow_calls(const struct zcs_snapshot *s)
+{
+	uint64_t n = 0;
+	for (unsigned c = 1; c < ZCS_CELL_FIRST && c < s->sum.ncells; c++)
+		n += s->sum.cell[c].count;
+	return n;
+}
+
 void zcs_traffic(const struct zcs_snapshot *s, unsigned slot, struct zcs_traffic *out)
 {
 	memset(out, 0, sizeof *out);
@@ -1037,6 +1046,7 @@ void zcs_snapshot_sub(struct zcs_snapshot *out, const struct zcs_snapshot *a,
 	/* in the view, only these count up; the rest are gauges and tables */
 	SUB(out->shared.inflight.untracked, b->shared.inflight.untracked);
 	SUB(out->shared.cells_short, b->shared.cells_short);
+	SUB(out->shared.failed_short, b->shared.failed_short);
 	SUB(out->shared.unconverted_nested, b->shared.unconverted_nested);
 #undef SUB
 }
@@ -1090,6 +1100,7 @@ unsigned char *zcs_snapshot_image(const struct zcs_snapshot *s, size_t *len)
 	sh->sockets_seen = v->sockets_seen;
 	sh->cells_used = n;
 	sh->cells_short = v->cells_short;
+	sh->failed_short = v->failed_short;
 	sh->unconverted_nested = v->unconverted_nested;
 	memcpy(sh->sockets, v->sockets, sizeof sh->sockets);
 	/* the index, rebuilt as the writer would */

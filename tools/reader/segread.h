@@ -56,7 +56,8 @@ struct zcs_view {
 	uint64_t start_clock_ticks;
 	uint32_t sockets_seen;
 	uint32_t cells_used;
-	uint64_t cells_short;        /* calls counted under an op's overflow cell */
+	uint64_t cells_short;        /* see zcs_shared */
+	uint64_t failed_short;       /* see zcs_shared */
 	uint64_t unconverted_nested; /* see zcs_shared */
 	struct zcs_socket sockets[ZCS_NSLOTS]; /* endpoint lists terminated */
 	uint32_t cell_key[ZCS_NCELLS_MAX];     /* cell -> key (zcs_key()), 0: none */
@@ -219,6 +220,9 @@ void zcs_inflight_now(const struct zcs_snapshot *s, uint64_t *buffers, uint64_t 
 
 /* Messages sent: successful calls of the four send operations. */
 uint64_t zcs_messages(const struct zcs_snapshot *s);
+
+/* Calls counted in the ops' overflow cells: no series was left to give. */
+uint64_t zcs_overflow_calls(const struct zcs_snapshot *s);
 
 /* What one socket (slot; ZCS_ALL: every socket) moved: frames and whole
  * messages and bytes sent (successful sends) and received. */

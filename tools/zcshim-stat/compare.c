@@ -46,7 +46,7 @@ struct side {
 	const char *file;
 	json_t *doc;         /* the top-level members, "series" left out */
 	size_t nseries;
-	struct agg agg[ZCS_NOPS][ZCS_NSIZES];
+	struct agg agg[ZCS_NOPS][ZCS_NSIZES + 1]; /* [ZCS_NSIZES]: overflow series */
 };
 
 /* ---- jansson's memory, counted: each block carries its size ---- */
@@ -202,10 +202,15 @@ static int index_of(const char *name, const char *(*names)(unsigned), unsigned n
 static int add_series(struct side *sd, const json_t *x, size_t i)
 {
 	int op = index_of(get_str(x, "op"), zcs_op_name, ZCS_NOPS);
-	int path = index_of(get_str(x, "path"), zcs_path_name, ZCS_NPATHS);
+	int path = index_of(get_str(x, "path"), zcs_path_name, ZCS_NPATHS + 1);
 	uint64_t k, count, bytes, time_ns_sum;
 	const json_t *b = json_object_get(x, "buckets");
-	if (op < 0 || path < 0 || !get_u64(x, "size_class", &k) || k >= ZCS_NSIZES ||
+	/* an op's overflow series ("any" path) keeps no size: a row of its own */
+	if (path == ZCS_NPATHS && json_is_null(json_object_get(x, "size_class")))
+		k = ZCS_NSIZES;
+	else if (path == ZCS_NPATHS || !get_u64(x, "size_class", &k) || k >= ZCS_NSIZES)
+		path = -1;
+	if (op < 0 || path < 0 ||
 	    !get_u64(x, "count", &count) || !get_u64(x, "bytes", &bytes) ||
 	    !get_u64(x, "time_ns_sum", &time_ns_sum) || !json_is_array(b)) {
 		stat_err("%s: series %zu: missing or bad op, path, size_class, count, bytes, "
@@ -396,7 +401,7 @@ static void describe(FILE *f, const char *tag, const struct side *sd)
 static const char *paths(unsigned mask, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	for (unsigned p = 0; p < ZCS_NPATHS; p++)
+	for (unsigned p = 0; p <= ZCS_NPATHS; p++)
 		if (mask & 1u << p)
 			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "+" : "",
 				 zcs_path_name(p));
@@ -443,7 +448,7 @@ int compare_run(FILE *f, const char *a_file, const char *b_file)
 		"p99 B/A");
 	int rows = 0;
 	for (unsigned op = 0; op < ZCS_NOPS; op++) {
-		for (unsigned k = 0; k < ZCS_NSIZES; k++) {
+		for (unsigned k = 0; k <= ZCS_NSIZES; k++) {
 			const struct agg *x = &a->agg[op][k], *y = &b->agg[op][k];
 			char cls[40];
 			if (!x->cell.count && !y->cell.count)

@@ -193,9 +193,11 @@ static void json_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, u
 			   "\"clock\":null,\"clock_hz\":null");
 	fprintf(f, ",\"unconverted_nested\":%" PRIu64, s->shared.unconverted_nested);
 	reach_obj(f, s);
-	fprintf(f, ",\"by\":\"%s\",\"sockets_seen\":%u,\"cells_short\":%" PRIu64,
+	fprintf(f,
+		",\"by\":\"%s\",\"sockets_seen\":%u,\"cells_short\":%" PRIu64
+		",\"failed_short\":%" PRIu64,
 		by == ZCS_BY_SOCKET ? "socket" : by == ZCS_BY_BOTH ? "both" : "size",
-		s->shared.sockets_seen, s->shared.cells_short);
+		s->shared.sockets_seen, s->shared.cells_short, s->shared.failed_short);
 	inflight_obj(f, s);
 	/* where the callers' time went (docs/pipeline.md): estimated ns in
 	 * sends, in receives and polls, of busy_ns */

@@ -151,6 +151,11 @@ static uint64_t cells_short(const struct zcs_snapshot *s)
 	return s->shared.cells_short;
 }
 
+static uint64_t failed_short(const struct zcs_snapshot *s)
+{
+	return s->shared.failed_short;
+}
+
 static uint64_t untracked(const struct zcs_snapshot *s)
 {
 	return s->shared.inflight.untracked;
@@ -257,8 +262,12 @@ static void inflight(FILE *f, struct zcs_snapshot *const *s, size_t n)
 		}
 	}
 	per_process(f, s, n, "zcshim_cells_short_total", "counter",
-		    "Calls counted without socket and size because no series was left to give.",
+		    "Times a new series found none left to give: its calls went to the op's "
+		    "overflow series, without socket and size.",
 		    cells_short);
+	per_process(f, s, n, "zcshim_failed_short_total", "counter",
+		    "Failed calls counted without op and errno: no series left to give.",
+		    failed_short);
 	per_process(f, s, n, "zcshim_unconverted_nested_total", "counter",
 		    "Zero-copy sends left unconverted: their ffn would have run too many "
 		    "converted sends deep.",

@@ -201,9 +201,14 @@ static void table_one(FILE *f, const struct zcs_snapshot *s, uint64_t since_ns, 
 	failed_lines(f, s);
 	time_line(f, s);
 	inflight_lines(f, s);
-	if (s->shared.cells_short)
+	uint64_t overflow = zcs_overflow_calls(s);
+	if (overflow)
 		fprintf(f, "calls counted without socket and size (no series to spare): %" PRIu64 "\n",
-			s->shared.cells_short);
+			overflow);
+	if (s->shared.failed_short)
+		fprintf(f, "failed calls counted without op and errno (no series to spare): %" PRIu64
+			   "\n",
+			s->shared.failed_short);
 	if (s->shared.unconverted_nested)
 		fprintf(f, "zero-copy sends not converted (their ffn would have run %u converted "
 			   "sends deep): %" PRIu64 "\n",
