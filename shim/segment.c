@@ -493,8 +493,9 @@ uint16_t zcs_cell_get(unsigned slot, unsigned op, unsigned path, unsigned size_c
 			cell = (uint16_t)n;
 		}
 	}
-	if (!cell) { /* the op's overflow cell: counts stay exact */
-		if (sh)
+	if (!cell) { /* the op's overflow cell: counts stay exact (a failed call's
+		      * caller counts it in failed_short instead) */
+		if (sh && path != ZCS_PATH_FAILED)
 			__atomic_fetch_add(&sh->cells_short, 1, __ATOMIC_RELAXED);
 		cell = (uint16_t)(1 + op);
 	}

@@ -100,7 +100,9 @@ zcs_done(unsigned op, unsigned slot, unsigned path, size_t bytes, int last, uint
 }
 
 /* ... returned -1 with errno err: counted by errno kind, timed like any
- * call (a send that blocked until ZMQ_SNDTIMEO is time spent blocked). */
+ * call (a send that blocked until ZMQ_SNDTIMEO is time spent blocked).
+ * With no series left for it (zcs_failed_short), its time is lost, but
+ * the sampler still draws its next gap. */
 static __attribute__((noinline)) void zcs_failed(unsigned op, unsigned slot, int err,
 						 uint64_t t0, struct zcs_sample *smp)
 {
@@ -110,6 +112,10 @@ static __attribute__((noinline)) void zcs_failed(unsigned op, unsigned slot, int
 	unsigned cell = zcs_cell(op, slot, ZCS_PATH_FAILED, zcs_err_kind(err));
 	if (cell < ZCS_CELL_FIRST) { /* an overflow cell would count a success */
 		zcs_failed_short();
+		if (t0) {
+			uint64_t t1 = zcs_ticks();
+			(void)zcs_sample_next(smp, t1, zcs_elapsed_ns(t0, t1));
+		}
 		return;
 	}
 	zcs_count(counts, cell, 0, 0);

@@ -310,8 +310,9 @@ struct zcs_shared {
 	uint32_t cells_used;         /* cells given out, numbers below this; from
 	                                ZCS_CELL_FIRST */
 	uint32_t sockets_seen;       /* distinct sockets, table rows and beyond */
-	uint64_t cells_short;        /* times a new series found no cell (its calls go to
-	                                the op's overflow cell; each thread asks once) */
+	uint64_t cells_short;        /* lookups of a series of successful calls that found
+	                                no cell (its calls go to the op's overflow cell; a
+	                                thread asks again when it comes back to it) */
 	uint64_t untracked;          /* zero-copy buffers not followed: not in the gauge */
 	uint64_t unconverted_nested; /* zero-copy sends left unconverted because an ffn
 	                                sending them ran inside a converted send already

@@ -949,10 +949,10 @@ Test(persocket, more_series_than_cells_fold_into_overflow_and_stay_readable)
 	const char *json[] = { "zcshim-stat", "--json", pid, NULL };
 	cr_assert_eq(zc_run(&proc, 0, NULL, json), 0, "%s", proc.err);
 	cr_assert_not_null(strstr(proc.out, "\"path\":\"any\",\"size_class\":null"));
-	cr_assert_eq(write(fd, proc.out, strlen(proc.out)), (ssize_t)strlen(proc.out));
+	ssize_t wrote = write(fd, proc.out, strlen(proc.out));
 	close(fd);
 	const char *cmp[] = { "zcshim-stat", "--compare", dump, dump, NULL };
-	int rc = zc_run(&proc, 0, NULL, cmp);
+	int rc = wrote == (ssize_t)strlen(proc.out) ? zc_run(&proc, 0, NULL, cmp) : -1;
 	unlink(dump);
 	cr_assert_eq(rc, 0, "%s", proc.err);
 	cr_assert_not_null(strstr(proc.out, "\nsend       any          any "), "%s", proc.out);
@@ -962,8 +962,7 @@ Test(persocket, more_series_than_cells_fold_into_overflow_and_stay_readable)
 		       cells = ZCS_NCELLS_MAX - ZCS_CELLS_FOR_FAILED - ZCS_CELL_FIRST;
 	cr_assert_eq(zcs_messages(snap), series, "no send goes uncounted");
 	cr_assert_eq(snap->shared.cells_used, ZCS_NCELLS_MAX);
-	cr_assert_eq(snap->shared.cells_short, series - cells + 128 - ZCS_CELLS_FOR_FAILED,
-		     "one lookup per folded series");
+	cr_assert_eq(snap->shared.cells_short, series - cells, "one lookup per folded series");
 	/* failed calls never count as calls that succeeded: in their own
 	 * series while the reserve lasts, then without op and errno */
 	cr_assert_eq(failed, 128);

@@ -328,12 +328,14 @@ Test(reader, a_baseline_subtracts_counters_not_gauges)
 	shared()->peak.buffers = 20;
 	shared()->untracked = 5;
 	shared()->cells_short = 6;
+	shared()->failed_short = 2;
 	struct zcs_snapshot *base = zcs_snapshot_new();
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, base, err, sizeof err), 0, "%s", err);
 	counts(1, conv7)->calls += 10;
 	seg_shard(image, 2)->released.buffers = 6;
 	shared()->untracked = 8;
 	shared()->cells_short = 7;
+	shared()->failed_short = 5;
 	seg_shard(image, 2)->busy_ns_done = 5000; /* a thread that ended after the baseline */
 	seg_shard(image, 2)->threads = 1;
 	cr_assert_eq(zcs_parse(image, ZCS_SEGMENT_BYTES, snap, err, sizeof err), 0, "%s", err);
@@ -345,6 +347,7 @@ Test(reader, a_baseline_subtracts_counters_not_gauges)
 	cr_assert_eq(snap->shared.inflight.peak_buffers, 20, "a peak is not a count");
 	cr_assert_eq(snap->shared.inflight.untracked, 3);
 	cr_assert_eq(snap->shared.cells_short, 1);
+	cr_assert_eq(snap->shared.failed_short, 3);
 	cr_assert_eq(zcs_failed_op(snap, ZCS_OP_MSG_SEND), 0);
 	/* and the image of it reads back the same */
 	size_t len;
@@ -353,6 +356,7 @@ Test(reader, a_baseline_subtracts_counters_not_gauges)
 	cr_assert_eq(zcs_messages(base), 10);
 	cr_assert_eq(base->shared.inflight.peak_buffers, 20);
 	cr_assert_eq(base->shared.cells_short, 1);
+	cr_assert_eq(base->shared.failed_short, 3);
 	cr_assert_eq(snap->sum.busy_ns, 5000);
 	cr_assert_eq(base->sum.busy_ns, 5000, "callers' time is kept too");
 	cr_assert_eq(base->sum.threads, snap->sum.threads);

@@ -63,8 +63,8 @@ static void sockets_image(int short_cells)
 	sd->untracked = 2;
 	if (short_cells) {
 		struct zcs_counts *k = (struct zcs_counts *)(seg_shard(img, 1) + 1) + 1 + ZCS_OP_SEND;
-		k->calls = k->msgs = 4;
-		k->bytes = 400;
+		k->calls = k->msgs = 5;
+		k->bytes = 500;
 		sd->failed_short = 3;
 	}
 	seg_write(img, seg);
@@ -156,9 +156,17 @@ Test(sockets, failures_in_flight_and_short_cells_are_shown)
 	    "peak in flight: 17 buffers at 2023-11-14 22:13:21.500, "
 	    "17825792 bytes at 2023-11-14 22:13:22.250\n");
 	has("\nzero-copy buffers not followed to their ffn (no record to spare): 2\n");
-	has("\ncalls counted without socket and size (no series to spare): 4\n"
+	has("\ncalls counted without socket and size (no series to spare): 5\n"
 	    "failed calls counted without op and errno (no series to spare): 3\n");
-	has("\nsend       any        any                  4           400 ");
+	has("\nsend       any        any                  5           500 ");
+	const char *js[] = { "zcshim-stat", "--json", seg, NULL };
+	cr_assert_eq(stat_argv(js), 0, "%s", proc.err);
+	has("\"cells_short\":4,\"failed_short\":3,");
+	has("\"op\":\"send\",\"path\":\"any\",\"size_class\":null,\"size_lo\":null,"
+	    "\"size_hi\":null,\"count\":5,\"bytes\":500,");
+	const char *prom[] = { "zcshim-stat", "--prometheus", seg, NULL };
+	cr_assert_eq(stat_argv(prom), 0, "%s", proc.err);
+	has("\nzcshim_failed_short_total{pid=\"301\",seq=\"0\",exe=\"sockapp\"} 3\n");
 }
 
 Test(sockets, bad_by_is_a_usage_error)

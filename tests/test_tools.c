@@ -115,6 +115,16 @@ Test(tools, compare_refuses_what_is_not_one_of_our_dumps)
 		{ "{\"version\":1,\"exe\":\"x\",\"series\":[{\"op\":\"send\",\"path\":\"copy\","
 		  "\"size_class\":7,\"count\":1,\"bytes\":1,\"time_ns_sum\":1,\"buckets\":[[17,1]]}]}",
 		  "bucket 0 is not" },
+		/* the overflow path "any" goes with a null size class, and only it */
+		{ "{\"version\":3,\"exe\":\"x\",\"series\":[{\"op\":\"send\",\"path\":\"any\","
+		  "\"size_class\":7,\"count\":1,\"bytes\":1,\"time_ns_sum\":1,\"buckets\":[]}]}",
+		  "series 0: missing" },
+		{ "{\"version\":3,\"exe\":\"x\",\"series\":[{\"op\":\"send\",\"path\":\"copy\","
+		  "\"size_class\":null,\"count\":1,\"bytes\":1,\"time_ns_sum\":1,\"buckets\":[]}]}",
+		  "series 0: missing" },
+		{ "{\"version\":3,\"exe\":\"x\",\"series\":[{\"op\":\"send\",\"path\":\"any\","
+		  "\"count\":1,\"bytes\":1,\"time_ns_sum\":1,\"buckets\":[]}]}",
+		  "series 0: missing" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		seg_spit(b, cases[i].text);

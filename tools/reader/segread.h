@@ -221,7 +221,8 @@ void zcs_inflight_now(const struct zcs_snapshot *s, uint64_t *buffers, uint64_t 
 /* Messages sent: successful calls of the four send operations. */
 uint64_t zcs_messages(const struct zcs_snapshot *s);
 
-/* Calls counted in the ops' overflow cells: no series was left to give. */
+/* Calls counted in the ops' overflow cells (the "any" series; hold and ffn
+ * left out: buffers, not calls): no series was left to give. */
 uint64_t zcs_overflow_calls(const struct zcs_snapshot *s);
 
 /* What one socket (slot; ZCS_ALL: every socket) moved: frames and whole

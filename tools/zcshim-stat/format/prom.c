@@ -262,8 +262,8 @@ static void inflight(FILE *f, struct zcs_snapshot *const *s, size_t n)
 		}
 	}
 	per_process(f, s, n, "zcshim_cells_short_total", "counter",
-		    "Times a new series found none left to give: its calls went to the op's "
-		    "overflow series, without socket and size.",
+		    "Lookups of a series that found none left to give: its calls went to the "
+		    "op's overflow series (path any), without socket and size.",
 		    cells_short);
 	per_process(f, s, n, "zcshim_failed_short_total", "counter",
 		    "Failed calls counted without op and errno: no series left to give.",
