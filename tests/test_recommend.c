@@ -132,6 +132,20 @@ Test(recommend, zero_copy_cheaper_everywhere_suggests_0)
 	cr_assert_not_null(strstr(proc.out, "suggestion: ZCSHIM_THRESHOLD=0 "), "%s", proc.out);
 }
 
+/* A convert-mode run measured small zero-copy sends only as conversions:
+ * the suggestion says it is an extrapolation; profile mode says nothing. */
+Test(recommend, a_convert_run_says_its_small_sizes_were_not_measured)
+{
+	model(300, 0.001, 500, 0.2, 200);
+	run();
+	cr_assert_null(strstr(proc.out, "note: "), "%s", proc.out);
+	seg_hdr(img)->mode = ZCS_MODE_CONVERT;
+	run();
+	cr_assert_not_null(strstr(proc.out, "\nnote: this run converted zero-copy sends below 64k, "
+					    "so their zero-copy cost was not measured; "),
+			   "%s", proc.out);
+}
+
 Test(recommend, too_few_samples_is_not_enough_data)
 {
 	model(2000, 0.01, 200, 0.1, REC_MIN_SAMPLES - 1);

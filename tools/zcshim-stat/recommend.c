@@ -294,6 +294,13 @@ int recommend_run(FILE *f, const char *key)
 			   "%s)\n", thr);
 		break;
 	}
+	/* convert mode sent the small ones as copies: their zero-copy cost is a
+	 * guess from the larger classes, and the suggestion with it */
+	if (h->mode == ZCS_MODE_CONVERT && r.verdict != REC_NO_DATA)
+		fprintf(f, "note: this run converted zero-copy sends below %s, so their zero-copy "
+			   "cost was not measured; run the app in profile mode (the default) for a "
+			   "suggestion from both paths\n",
+			thr);
 	zcs_snapshot_free(s);
 	return 0;
 }
