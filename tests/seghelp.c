@@ -101,3 +101,16 @@ int sh_sanitizer_preloaded(void)
 	const char *first = getenv("ZCSHIM_TEST_PRELOAD_FIRST");
 	return first && *first;
 }
+
+struct zcs_snapshot *snap;
+
+void sh_snap_setup(void)
+{
+	snap = zcs_snapshot_new();
+	cr_assert_not_null(snap);
+}
+
+void sh_snap_teardown(void)
+{
+	zcs_snapshot_free(snap);
+}

@@ -12,6 +12,13 @@
 
 #include "segread.h"
 
+/* The snapshot the integration suites read segments into: made by
+ * sh_snap_setup (a suite's .init), freed by sh_snap_teardown (its .fini).
+ * Criterion runs each test in a process of its own, so one is enough. */
+extern struct zcs_snapshot *snap;
+void sh_snap_setup(void);
+void sh_snap_teardown(void);
+
 /* The newest segment of pid into s, then removed; fails the test if none. */
 void sh_read(struct zcs_snapshot *s, pid_t pid);
 

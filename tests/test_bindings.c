@@ -23,20 +23,8 @@
 #include "spawn.h"
 
 static struct zc_proc proc;
-static struct zcs_snapshot *snap;
 
-static void setup(void)
-{
-	snap = zcs_snapshot_new();
-	cr_assert_not_null(snap);
-}
-
-static void teardown(void)
-{
-	zcs_snapshot_free(snap);
-}
-
-TestSuite(bindings, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(bindings, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 180);
 
 #define COUNT 20
 #define SMALL 100

@@ -11,23 +11,12 @@
 
 #include "histo.h"
 #include "segread.h"
+#include "seghelp.h"
 #include "spawn.h"
 
 static struct zc_proc proc;
-static struct zcs_snapshot *snap;
 
-static void setup(void)
-{
-	snap = zcs_snapshot_new();
-	cr_assert_not_null(snap);
-}
-
-static void teardown(void)
-{
-	zcs_snapshot_free(snap);
-}
-
-TestSuite(hotpath, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(hotpath, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 180);
 
 static void read_segment(void)
 {

@@ -21,24 +21,13 @@
 #include "histo.h"
 #include "procid.h"
 #include "segread.h"
+#include "seghelp.h"
 #include "spawn.h"
 
 static struct zc_proc proc;
-static struct zcs_snapshot *snap;
 
-static void setup(void)
-{
-	snap = zcs_snapshot_new();
-	cr_assert_not_null(snap);
-}
-
-static void teardown(void)
-{
-	zcs_snapshot_free(snap);
-}
-
-TestSuite(shim, .init = setup, .fini = teardown, .timeout = 120);
-TestSuite(stat, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(shim, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 120);
+TestSuite(stat, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 120);
 
 /* With neither ZCSHIM_MODE nor ZCSHIM_THRESHOLD the shim only profiles
  * (issue 15), so every test that needs conversion says so. */
@@ -437,7 +426,7 @@ Test(shim, programs_that_never_call_libzmq_say_nothing_even_when_the_shim_cannot
  * --filter 'alone/...'): this one finishes a dozen processes in a row, and
  * the shim then prunes every older finished segment, those of tests running
  * beside it before they read theirs. */
-TestSuite(alone, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(alone, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 120);
 
 Test(alone, finished_segments_are_kept_to_a_bound)
 {
@@ -832,7 +821,7 @@ Test(shim, a_read_only_dev_shm_costs_the_app_nothing)
 
 /* ------------------------------------------------- per socket, in flight */
 
-TestSuite(persocket, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(persocket, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 120);
 
 /* The value of key=... in the app's output, as a string. */
 static const char *out_word(const char *key, char *buf, size_t len)
@@ -1194,7 +1183,7 @@ static void stress(const char *pattern, const char *transport, const char *extra
 	cr_assert_eq(ffn_threads() + snap->shared.inflight.untracked, (uint64_t)payloads);
 }
 
-TestSuite(load, .init = setup, .fini = teardown, .timeout = 1800);
+TestSuite(load, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 1800);
 
 Test(load, pushpull_inproc) { stress("pushpull", "inproc", NULL); }
 Test(load, pushpull_ipc) { stress("pushpull", "ipc", NULL); }

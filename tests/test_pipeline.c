@@ -30,21 +30,10 @@
 #include "histo.h"
 #include "pipeline.h"
 #include "segread.h"
+#include "seghelp.h"
 #include "spawn.h"
 
 static struct zc_proc proc;
-static struct zcs_snapshot *snap;
-
-static void setup(void)
-{
-	snap = zcs_snapshot_new();
-	cr_assert_not_null(snap);
-}
-
-static void teardown(void)
-{
-	zcs_snapshot_free(snap);
-}
 
 /* The value of key=... in p's output; fails if missing. */
 static long value_of(const struct zc_proc *p, const char *key)
@@ -93,7 +82,7 @@ static uint64_t op_calls(unsigned slot, unsigned op)
 
 /* ================================================================ recv */
 
-TestSuite(recv, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(recv, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 120);
 
 static void run_zcrecv(const char *const argv[])
 {

@@ -18,20 +18,8 @@
 #include "spawn.h"
 
 static struct zc_proc proc;
-static struct zcs_snapshot *snap;
 
-static void setup(void)
-{
-	snap = zcs_snapshot_new();
-	cr_assert_not_null(snap);
-}
-
-static void teardown(void)
-{
-	zcs_snapshot_free(snap);
-}
-
-TestSuite(reach, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(reach, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 120);
 
 /* The plugins' sends below 64k are to be converted: issue 15 made profile
  * the default, so these runs ask for convert. */

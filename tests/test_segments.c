@@ -31,25 +31,14 @@
 #include "histo.h"
 #include "procid.h"
 #include "segread.h"
+#include "seghelp.h"
 #include "spawn.h"
 
 #define NOBODY 65534
 
-static struct zcs_snapshot *snap;
 static char err[600];
 
-static void setup(void)
-{
-	snap = zcs_snapshot_new();
-	cr_assert_not_null(snap);
-}
-
-static void teardown(void)
-{
-	zcs_snapshot_free(snap);
-}
-
-TestSuite(segments, .init = setup, .fini = teardown, .timeout = 300);
+TestSuite(segments, .init = sh_snap_setup, .fini = sh_snap_teardown, .timeout = 300);
 
 /* ------------------------------------------------------------ helpers */
 
