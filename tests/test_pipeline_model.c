@@ -355,6 +355,44 @@ Test(plmodel2, pub_sub_gives_published_and_what_each_subscriber_got)
 	cr_assert_eq(E->not_delivered, -1);
 }
 
+/* A socket with many long endpoints, then sockets after it: each side's
+ * recorded list is whole, and none spills into the next (the block they
+ * share was once sized from the first endpoint only). */
+Test(plmodel2, sides_with_many_long_endpoints_keep_their_lists_whole)
+{
+	char eps[ZCS_ENDPOINTS_MAX], want[ZCS_ENDPOINTS_MAX];
+	size_t used = 0, wused = 0;
+	for (int k = 0; k < 3; k++) { /* 3 x 62 bytes stored, of the row's 224 */
+		used += (size_t)snprintf(eps + used, sizeof eps - used, "%sb:ipc:///tmp/%s-%d",
+					 k ? " " : "", "a-rather-long-endpoint-path-for-one-sock", k);
+		wused += (size_t)snprintf(want + wused, sizeof want - wused, "%sipc:///tmp/%s-%d",
+					  k ? " " : "", "a-rather-long-endpoint-path-for-one-sock", k);
+	}
+	proc_img(0, ZCS_STATE_RUNNING, "many", 1000);
+	sock(0, 1, ZMQ_PUSH, eps, 0, 0);
+	sent(0, 1, 10, 1, 1);
+	sock(0, 2, ZMQ_PUSH, "b:ipc:///tmp/second", 0, 0);
+	sent(0, 2, 10, 1, 1);
+	proc_img(1, ZCS_STATE_RUNNING, "sink", 1000);
+	sock(1, 1, ZMQ_PULL, "c:ipc:///tmp/a-rather-long-endpoint-path-for-one-sock-2 "
+			     "c:ipc:///tmp/second",
+	     0, 0);
+	got(1, 1, 20, 1, 1);
+	build(2, NULL);
+	int seen_many = 0, seen_second = 0;
+	for (size_t i = 0; i < model.nsides; i++) {
+		const struct pl_side *sd = &model.sides[i];
+		if (sd->proc == 0 && sd->slot == 1) {
+			cr_assert_str_eq(sd->endpoints, want);
+			seen_many++;
+		} else if (sd->proc == 0 && sd->slot == 2) {
+			cr_assert_str_eq(sd->endpoints, "ipc:///tmp/second");
+			seen_second++;
+		}
+	}
+	cr_assert(seen_many && seen_second, "both sockets are sides");
+}
+
 Test(plmodel2, a_socket_connected_to_two_binds_makes_one_link_of_both)
 {
 	proc_img(0, ZCS_STATE_RUNNING, "w1", 1000);

@@ -360,6 +360,8 @@ static void endpoints_joined(const struct zcs_socket *row, char *buf, size_t len
 {
 	size_t it = 0, used = 0;
 	const char *ep;
+	if (!len)
+		return;
 	buf[0] = '\0';
 	while ((ep = zcs_endpoint_next(row, &it, NULL))) {
 		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", ep);
@@ -782,12 +784,11 @@ int pl_build(struct pl_model *m, const struct pl_input *in, size_t n, const stru
 		}
 		free(fill);
 	}
-	/* the sides' recorded endpoint lists, in one block: each at most
-	 * twice a row's list (a space for each NUL, and "...") */
-	size_t strings_len = 1;
-	for (size_t i = 0; i < nnodes; i++)
-		strings_len += strlen(m->procs[nodes[i].proc].s->shared.sockets[nodes[i].slot]
-					      .endpoints) + 2 * nodes[i].neps + 8;
+	/* the sides' recorded endpoint lists, in one block: each joined list is
+	 * shorter than the row's (a space where an entry has its kind byte and
+	 * NUL), and " ..." when cut */
+	size_t per_side = sizeof(((struct zcs_socket *)0)->endpoints) + 5;
+	size_t strings_len = nnodes * per_side + 1;
 	m->strings = malloc(strings_len);
 	if (!m->strings)
 		goto out;
