@@ -61,6 +61,7 @@ SIDE = {
     "socket": is_int, "type": lambda v: isinstance(v, str),
     "bound": lambda v: isinstance(v, bool), "running": lambda v: isinstance(v, bool),
     "endpoints": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "endpoints_cut": lambda v: isinstance(v, bool),
     "sent": (lambda v: isinstance(v, dict), COUNTS),
     "received": (lambda v: isinstance(v, dict), COUNTS),
     "blocked_send": share, "waiting_recv": share, "missed": int_or_null,

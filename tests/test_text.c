@@ -121,6 +121,38 @@ Test(text, any_bytes_in_names_and_endpoints_parse_back_in_every_format)
 	unlink(seg);
 }
 
+/* The same bytes through --pipeline: no escape sequence or invalid byte in
+ * the table, JSON that a strict parser takes, Prometheus text promtool
+ * takes. */
+Test(text, any_bytes_in_names_and_endpoints_are_escaped_by_the_pipeline_view)
+{
+	static const char name[] = "h\xc3\xa9 \"q\\x a,b\nc\xff\x1b[31m";
+	char ep[256];
+	snprintf(ep, sizeof ep, "ipc://%s/x\xfey\nz\x1b[31m\xc3\xa9", dir);
+	const char *args[] = { "binds", "--count", "5", "--bind", ep, NULL };
+	const char *seg = run_as(name, args);
+	const char *table[] = { "zcshim-stat", "--pipeline", seg, NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, table), 0, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.out, "\\x1b[31m"), "%s", proc.out);
+	for (const unsigned char *c = (const unsigned char *)proc.out; *c; c++)
+		cr_assert(*c != 0x1b && *c != 0xff && *c != 0xfe, "raw byte %02x in: %s", *c,
+			  proc.out);
+	const char *js[] = { "zcshim-stat", "--pipeline", "--json", seg, NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, js), 0, "%s", proc.err);
+	json_t *doc = jq_parse(proc.out); /* jansson refuses invalid UTF-8 */
+	json_t *side = json_array_get(
+		json_object_get(json_array_get(json_object_get(doc, "endpoints"), 0), "sides"), 0);
+	cr_assert(json_is_false(json_object_get(side, "endpoints_cut")), "%s", proc.out);
+	json_decref(doc);
+	const char *prom[] = { "zcshim-stat", "--pipeline", "--prometheus", seg, NULL };
+	cr_assert_eq(zc_run(&proc, 0, NULL, prom), 0, "%s", proc.err);
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/pipeline.prom", dir);
+	seg_spit(path, proc.out);
+	zc_promtool_check(&proc, path);
+	unlink(seg);
+}
+
 Test(text, a_long_name_is_cut_on_a_character_boundary)
 {
 	char name[128] = "";

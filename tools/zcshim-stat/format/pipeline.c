@@ -2,9 +2,10 @@
  * format/pipeline.c - `zcshim-stat --pipeline` as a table, JSON and
  * Prometheus text (see pipeline_out.h; docs/pipeline.md and docs/json.md
  * describe every field). The numbers are the model's (pipeline.c); this
- * file only lays them out. JSON strings go through fmt_json_str(),
- * Prometheus label values through one escape function, as in the other
- * formats.
+ * file only lays them out. Program names, endpoint names and endpoints are
+ * the app's bytes: they go through format/escape.c, as in the other views
+ * (esc_name and esc_table for the table, fmt_json_str and
+ * esc_json_endpoints for JSON, esc_prom for Prometheus labels).
  */
 #include <inttypes.h>
 #include <math.h>
@@ -48,12 +49,21 @@ static void proc_label(const struct pl_model *m, long p, char *buf, size_t len)
 		return;
 	}
 	const struct pl_proc *P = &m->procs[p];
-	snprintf(buf, len, "pid %d (%s)", P->s->hdr.pid, P->s->hdr.exe);
+	char name[ESC_NAME_MAX];
+	snprintf(buf, len, "pid %d (%s)", P->s->hdr.pid, esc_name(P->s->hdr.exe, name, sizeof name));
+}
+
+/* The program's name in its text form, cut to the 14 bytes of its column on
+ * a character's boundary. */
+static const char *exe_col(const struct pl_proc *P, char buf[15])
+{
+	return esc_name(P->s->hdr.exe, buf, 15);
 }
 
 static void bottleneck_line(FILE *f, const struct pl_model *m)
 {
-	char a[24], b[24], c[24], who[128], up[128], down[128];
+	char a[24], b[24], c[24], who[ESC_NAME_MAX + 32], up[ESC_NAME_MAX + 32],
+		down[ESC_NAME_MAX + 32];
 	const struct pl_bottleneck *bn = &m->bn;
 	if (!m->nprocs || !m->neps)
 		return;
@@ -83,21 +93,26 @@ void pl_out_table(FILE *f, const struct pl_view *v)
 	char a[24], b[24], c[24], d[24];
 	for (size_t e = 0; e < m->neps; e++) {
 		const struct pl_endpoint *E = &m->eps[e];
-		fprintf(f, "endpoint %s  %s, %s\n", E->name, E->pattern,
-			E->running ? "running" : "ended");
+		fputs("endpoint ", f);
+		esc_table(f, E->name);
+		fprintf(f, "  %s, %s\n", E->pattern, E->running ? "running" : "ended");
 		fprintf(f, "  %-8s %-14s %6s %-7s %-9s %10s %13s %10s %13s %8s %8s  %s\n", "pid",
 			"program", "socket", "type", "side", "sent msgs", "sent bytes", "recv msgs",
 			"recv bytes", "blocked", "waiting", "as recorded");
 		for (size_t i = 0; i < E->nsides; i++) {
 			const struct pl_side *sd = &m->sides[E->first_side + i];
 			const struct pl_proc *P = &m->procs[sd->proc];
+			char exe[15];
 			fprintf(f,
-				"  %-8d %-14.14s %6u %-7s %-9s %10" PRIu64 " %13" PRIu64 " %10" PRIu64
-				" %13" PRIu64 " %8s %8s  %s\n",
-				P->s->hdr.pid, P->s->hdr.exe, sd->slot, zcs_socket_type_name(sd->type),
-				side_name(sd), sd->sent_msgs, sd->sent_bytes, sd->recv_msgs,
-				sd->recv_bytes, pct(of_busy(sd->send_ns, P), a, sizeof a),
-				pct(of_busy(sd->wait_ns, P), b, sizeof b), sd->endpoints);
+				"  %-8d %-14s %6u %-7s %-9s %10" PRIu64 " %13" PRIu64 " %10" PRIu64
+				" %13" PRIu64 " %8s %8s  ",
+				P->s->hdr.pid, exe_col(P, exe), sd->slot,
+				zcs_socket_type_name(sd->type), side_name(sd), sd->sent_msgs,
+				sd->sent_bytes, sd->recv_msgs, sd->recv_bytes,
+				pct(of_busy(sd->send_ns, P), a, sizeof a),
+				pct(of_busy(sd->wait_ns, P), b, sizeof b));
+			esc_table(f, sd->endpoints);
+			fputc('\n', f);
 		}
 		if (v->rates && v->rates[e].known) {
 			const struct pl_rate *r = &v->rates[e];
@@ -160,11 +175,11 @@ void pl_out_table(FILE *f, const struct pl_view *v)
 		"blocked", "waiting", "working", "callers' time", "timed");
 	for (size_t p = 0; p < m->nprocs; p++) {
 		const struct pl_proc *P = &m->procs[p];
-		char e[24];
+		char e[24], exe[15];
 		if (!P->placed)
 			continue;
-		fprintf(f, "%-8d %-14.14s %-9s %8s %8s %8s %14s %7s\n", P->s->hdr.pid,
-			P->s->hdr.exe, proc_state(P), pct(P->blocked, a, sizeof a),
+		fprintf(f, "%-8d %-14s %-9s %8s %8s %8s %14s %7s\n", P->s->hdr.pid,
+			exe_col(P, exe), proc_state(P), pct(P->blocked, a, sizeof a),
 			pct(P->waiting, b, sizeof b), pct(P->working, c, sizeof c),
 			fmt_ns_f(P->busy_ns, d, sizeof d),
 			P->timed < 0 ? "-" : P->timed >= 1 ? "all" : pct(P->timed, e, sizeof e));
@@ -228,20 +243,11 @@ void pl_out_json(FILE *f, const struct pl_view *v)
 			const struct pl_proc *P = &m->procs[sd->proc];
 			fprintf(f, "%s{", i ? "," : "");
 			json_proc_ref(f, m, (long)sd->proc);
-			fprintf(f, ",\"socket\":%u,\"type\":\"%s\",\"bound\":%s,\"running\":%s,"
-				   "\"endpoints\":[",
+			fprintf(f, ",\"socket\":%u,\"type\":\"%s\",\"bound\":%s,\"running\":%s,",
 				sd->slot, zcs_socket_type_name(sd->type), sd->bound ? "true" : "false",
 				sd->running ? "true" : "false");
 			/* as the per-process document lists them: one string each */
-			const struct zcs_socket *row = &P->s->shared.sockets[sd->slot];
-			size_t it = 0;
-			const char *ep, *sep = "";
-			while ((ep = zcs_endpoint_next(row, &it, NULL))) {
-				fputs(sep, f);
-				fmt_json_str(f, ep);
-				sep = ",";
-			}
-			fputc(']', f);
+			esc_json_endpoints(f, &P->s->shared.sockets[sd->slot]);
 			json_counts(f, "sent", sd->sent_msgs, sd->sent_bytes);
 			json_counts(f, "received", sd->recv_msgs, sd->recv_bytes);
 			json_share(f, "blocked_send", of_busy(sd->send_ns, P));
@@ -338,18 +344,6 @@ void pl_out_json(FILE *f, const struct pl_view *v)
 
 /* ------------------------------------------------------------ Prometheus */
 
-static void label_value(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			putc(*s, f);
-	}
-}
-
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -358,7 +352,7 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 static void proc_labels(FILE *f, const struct pl_proc *P)
 {
 	fprintf(f, "pid=\"%d\",seq=\"%u\",exe=\"", P->s->hdr.pid, P->s->hdr.seq);
-	label_value(f, P->s->hdr.exe);
+	esc_prom(f, P->s->hdr.exe);
 	putc('"', f);
 }
 
@@ -366,7 +360,7 @@ static void side_labels(FILE *f, const struct pl_model *m, const struct pl_endpo
 			const struct pl_side *sd)
 {
 	fprintf(f, "endpoint=\"");
-	label_value(f, E->name);
+	esc_prom(f, E->name);
 	fprintf(f, "\",pattern=\"%s\",", E->pattern);
 	proc_labels(f, &m->procs[sd->proc]);
 	fprintf(f, ",socket=\"%u\",socket_type=\"%s\",side=\"%s\"", sd->slot,
@@ -435,7 +429,7 @@ void pl_out_prom(FILE *f, const struct pl_view *v)
 		if (E->in_queues < 0 || !E->running)
 			continue;
 		fprintf(f, "zcshim_endpoint_in_queue_messages{endpoint=\"");
-		label_value(f, E->name);
+		esc_prom(f, E->name);
 		fprintf(f, "\",pattern=\"%s\"} %" PRId64 "\n", E->pattern, E->in_queues);
 	}
 	family(f, "zcshim_endpoint_not_delivered_messages", "gauge",
@@ -446,7 +440,7 @@ void pl_out_prom(FILE *f, const struct pl_view *v)
 		if (E->not_delivered < 0)
 			continue;
 		fprintf(f, "zcshim_endpoint_not_delivered_messages{endpoint=\"");
-		label_value(f, E->name);
+		esc_prom(f, E->name);
 		fprintf(f, "\",pattern=\"%s\"} %" PRId64 "\n", E->pattern, E->not_delivered);
 	}
 	static const struct { const char *name, *type, *help; int which; } pf[] = {
@@ -478,9 +472,9 @@ void pl_out_prom(FILE *f, const struct pl_view *v)
 		fprintf(f, "zcshim_bottleneck_info{");
 		proc_labels(f, &m->procs[m->bn.proc]);
 		fprintf(f, ",endpoint_in=\"");
-		label_value(f, m->bn.ep_in >= 0 ? m->eps[m->bn.ep_in].name : "");
+		esc_prom(f, m->bn.ep_in >= 0 ? m->eps[m->bn.ep_in].name : "");
 		fprintf(f, "\",endpoint_out=\"");
-		label_value(f, m->bn.ep_out >= 0 ? m->eps[m->bn.ep_out].name : "");
+		esc_prom(f, m->bn.ep_out >= 0 ? m->eps[m->bn.ep_out].name : "");
 		fprintf(f, "\"} 1\n");
 	}
 }
