@@ -137,10 +137,26 @@ Test(tools, compare_refuses_what_is_not_one_of_our_dumps)
 	const char *argv[] = { "zcshim-stat", "--compare", a, "/nonexistent.json", NULL };
 	cr_assert_eq(stat_argv(NULL, argv), 1);
 	cr_assert_not_null(strstr(proc.err, "No such file"), "%s", proc.err);
+	/* a FIFO nobody writes to, a directory, a device: refused, not read */
+	char fifo[128];
+	in_dir(fifo, sizeof fifo, "fifo.json");
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	const char *odd[] = { fifo, dir, "/dev/zero" };
+	for (size_t i = 0; i < 3; i++) {
+		const char *o[] = { "zcshim-stat", "--compare", a, odd[i], NULL };
+		cr_assert_eq(stat_argv(NULL, o), 1, "%s", odd[i]);
+		cr_assert_not_null(strstr(proc.err, ": not a regular file\n"), "%s", proc.err);
+	}
 	/* an empty run compares with itself */
 	const char *same[] = { "zcshim-stat", "--compare", a, a, NULL };
 	cr_assert_eq(stat_argv(NULL, same), 0, "%s", proc.err);
 	cr_assert_not_null(strstr(proc.out, "(no calls recorded in either run)"));
+	/* output that cannot be written is an error, whatever the command */
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "%s --compare %s %s >/dev/full", zc_build("zcshim-stat"), a, a);
+	const char *full[] = { "/bin/sh", "-c", cmd, NULL };
+	cr_assert_eq(stat_argv(NULL, full), 1, "%s", proc.err);
+	cr_assert_not_null(strstr(proc.err, "zcshim-stat: writing output: "), "%s", proc.err);
 }
 
 /* -------------------------------------------------------------- reset */

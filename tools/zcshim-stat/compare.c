@@ -26,10 +26,13 @@
  * deeper than jansson's 2048 levels too.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "stat.h"
@@ -81,9 +84,23 @@ static void heap_free(void *ptr)
 
 static int read_file(const char *path, char **text, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	/* only a regular file, and no blocking on a FIFO to find out: a
+	 * device or a pipe could be read for ever */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		stat_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		stat_err("%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	FILE *f = fdopen(fd, "rb");
 	if (!f) {
 		stat_err("%s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	size_t cap = 1 << 16, used = 0;

@@ -134,6 +134,17 @@ static int show(enum fmt fmt, int all, int raw, const char *key, const char *out
 	return rc;
 }
 
+/* Every command's output, checked once it is all written: a full disk or
+ * a closed pipe is an error, not exit 0. */
+static int finish(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		stat_err("writing output: %s", strerror(errno));
+		return 1;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_COMPARE = 256, OPT_RESET, OPT_CLEAN, OPT_RAW, OPT_DIR, OPT_PIPELINE, OPT_ADDRESS };
@@ -231,9 +242,9 @@ int main(int argc, char **argv)
 		if (cmd == CMD_WATCH && (output || fmt == FMT_PROM))
 			return usage_error("%s", "--pipeline --watch writes a table or JSON to the "
 						 "terminal: no --output, no --prometheus");
-		return pipeline_run(fmt == FMT_JSON ? 1 : fmt == FMT_PROM ? 2 : 0,
-				    (const char *const *)argv + optind, (size_t)nargs, output,
-				    cmd == CMD_WATCH, interval_s, address);
+		return finish(pipeline_run(fmt == FMT_JSON ? 1 : fmt == FMT_PROM ? 2 : 0,
+					   (const char *const *)argv + optind, (size_t)nargs, output,
+					   cmd == CMD_WATCH, interval_s, address));
 	}
 	if (cmd != CMD_SHOW && (fmt != FMT_TABLE || all || output))
 		return usage_error("%s", "--json, --csv, --prometheus, --all and --output go "
@@ -243,11 +254,11 @@ int main(int argc, char **argv)
 	case CMD_COMPARE:
 		if (nargs != 2)
 			return usage_error("%s", "--compare takes two files: A.json B.json");
-		return compare_run(stdout, argv[optind], argv[optind + 1]);
+		return finish(compare_run(stdout, argv[optind], argv[optind + 1]));
 	case CMD_CLEAN:
 		if (nargs)
 			return usage_error("--clean takes no argument, not '%s'", key);
-		return clean_run(stdout);
+		return finish(clean_run(stdout));
 	case CMD_WATCH:
 	case CMD_RECOMMEND:
 	case CMD_RESET:
@@ -255,10 +266,10 @@ int main(int argc, char **argv)
 			return usage_error("%s", nargs ? "one PID, NAME or FILE at a time"
 							: "which process? give a PID, NAME or FILE");
 		if (cmd == CMD_WATCH)
-			return watch_run(key, interval_s);
+			return finish(watch_run(key, interval_s));
 		if (cmd == CMD_RESET)
-			return reset_run(key);
-		return recommend_run(stdout, key);
+			return finish(reset_run(key));
+		return finish(recommend_run(stdout, key));
 	default:
 		break;
 	}
@@ -270,12 +281,7 @@ int main(int argc, char **argv)
 		if (fmt != FMT_TABLE || output)
 			return usage_error("%s", "--json, --csv, --prometheus and --output need a "
 						 "PID, NAME or FILE, or --all");
-		return out_list(stdout);
+		return finish(out_list(stdout));
 	}
-	int rc = show(fmt, all, raw, key, output, by);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		stat_err("writing output: %s", strerror(errno));
-		return 1;
-	}
-	return rc;
+	return finish(show(fmt, all, raw, key, output, by));
 }
