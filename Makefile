@@ -30,7 +30,7 @@ STAT_LIB := $(sort $(filter-out tools/zcshim-stat/main.c,$(wildcard tools/zcshim
             $(wildcard tools/zcshim-stat/format/*.c)) $(READ_SRC)
 STAT_SRC := tools/zcshim-stat/main.c $(STAT_LIB)
 RUN_SRC  := tools/zcshim-run/main.c $(READ_SRC)
-HDRS     := $(wildcard shim/*.h tools/*/*.h)
+HDRS     := $(wildcard shim/*.h tools/*/*.h tools/*/*/*.h)
 
 # The apps of the reach tests (tests/test_reach.c, tests/test_bindings.c).
 REACH_PROGS := $(B)/zcdlsym $(B)/libzcnext.so $(B)/zcdlopen-rpath $(B)/zcplugin-now.so \

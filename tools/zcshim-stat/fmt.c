@@ -98,12 +98,6 @@ const char *fmt_si(double v, char *buf, size_t len)
 	return buf;
 }
 
-int is_send_op(unsigned op)
-{
-	return op == ZCS_OP_SEND || op == ZCS_OP_MSG_SEND || op == ZCS_OP_SENDMSG ||
-	       op == ZCS_OP_SEND_CONST;
-}
-
 const char *socket_type(const struct zcs_snapshot *s, unsigned slot)
 {
 	if (slot == ZCS_SLOT_OTHER || slot >= ZCS_NSLOTS)

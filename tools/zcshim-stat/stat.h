@@ -36,8 +36,6 @@ const char *fmt_class(unsigned size_class, char *buf, size_t len);
 const char *fmt_libzmq(uint32_t v, char *buf, size_t len);
 /* 1234567 -> "1.23M"; per second with unit added by the caller. */
 const char *fmt_si(double v, char *buf, size_t len);
-/* Is op one of the four that send a message? */
-int is_send_op(unsigned op);
 /* A socket's type as every format names it: "PUSH", ...; "other" for slot 0. */
 const char *socket_type(const struct zcs_snapshot *s, unsigned slot);
 /* A socket as the table heads its rows: "socket 3 PUSH tcp://127.0.0.1:5555

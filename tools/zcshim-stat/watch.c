@@ -35,7 +35,7 @@ static void render(FILE *f, const struct zcs_snapshot *delta, const struct zcs_s
 	uint64_t failed = 0;
 	struct zcs_series x;
 	for (size_t it = 0; zcs_series_next(delta, &it, &x);) {
-		if (!is_send_op(x.op) || x.size_class >= ZCS_NSIZES)
+		if (!zcs_op_sends(x.op) || x.size_class >= ZCS_NSIZES)
 			continue;
 		struct class_row *r = &rows[x.size_class];
 		zcs_cell_add(&r->sends, x.cell);
@@ -66,7 +66,7 @@ static void render(FILE *f, const struct zcs_snapshot *delta, const struct zcs_s
 	/* totals since the start, per class, to put the interval in proportion */
 	uint64_t total[ZCS_NSIZES] = { 0 };
 	for (size_t it = 0; zcs_series_next(now, &it, &x);)
-		if (is_send_op(x.op) && x.size_class < ZCS_NSIZES)
+		if (zcs_op_sends(x.op) && x.size_class < ZCS_NSIZES)
 			total[x.size_class] += x.cell->count;
 	uint64_t total_all = 0;
 	for (unsigned k = 0; k < ZCS_NSIZES; k++)
