@@ -267,12 +267,6 @@ void zcs_hold_untracked(void)
 
 /* ---------------------------------------------------------------- misc */
 
-struct zcs_hold *zcs_hold_of(const zmq_msg_t *msg)
-{
-	struct zcs_zmq_content *c = zcs_msg_zerocopy(msg);
-	return c && c->ffn == zcs_hold_trampoline ? c->hint : NULL;
-}
-
 uint32_t zcs_thread_id(void)
 {
 	if (!zcs_tls.thread_id)

@@ -100,9 +100,6 @@ void zcs_gauge_released(uint64_t bytes);
 void zcs_hold_untracked(void);
 void zcs_hold_trampoline(void *data, void *hint);
 
-/* The record behind msg if the shim tracks it, else NULL. */
-struct zcs_hold *zcs_hold_of(const zmq_msg_t *msg);
-
 /* Small per-process id of the calling thread (1, 2, ...). */
 uint32_t zcs_thread_id(void);
 

@@ -208,7 +208,7 @@ __attribute__((constructor)) static void at_load(void)
 		/* before the segment exists: a child forked before the first
 		 * libzmq call must not write into its parent's */
 		pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-		zcs_segment_open(c);
+		zcs_segment_open();
 	}
 	zcs_resolve(NULL);
 	errno = saved;

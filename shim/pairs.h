@@ -52,7 +52,4 @@ static inline zmq_free_fn *zcs_pair_trampoline(zmq_free_fn *ffn, void *hint)
 	return zcs_pair_trampolines[k];
 }
 
-/* Is ffn one of the trampolines (a buffer the shim follows without a record)? */
-int zcs_is_pair_trampoline(zmq_free_fn *ffn);
-
 #endif

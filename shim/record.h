@@ -58,7 +58,6 @@ struct zcs_tls {
 	struct zcs_counts *counts;/* the same for buffer events (an IO thread's ffns) */
 	struct zcs_shard_head *head;
 	int owned;               /* the shard is this thread's alone: plain adds */
-	unsigned shard_no;
 	unsigned depth;          /* >0 while inside a wrapper whose libzmq calls back
 	                            through our entry points (libzmq built into an app
 	                            object); 0 otherwise */

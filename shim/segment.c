@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "config.h"
 #include "ledger.h"
 #include "procid.h"
 #include "reach.h"
@@ -118,7 +119,7 @@ static void grow_failed(const char *what, int err)
 {
 	if (seg.full)
 		return;
-	seg.full = 1;
+	__atomic_store_n(&seg.full, 1, __ATOMIC_RELAXED); /* zcs_cell_get reads it unlocked */
 	if (seg.hdr)
 		__atomic_or_fetch(&seg.hdr->flags, ZCS_F_FULL, __ATOMIC_RELEASE);
 	char line[256];
@@ -317,9 +318,8 @@ static void create(void)
 
 static void release_shard(void *v);
 
-void zcs_segment_open(const struct zcs_config *cfg)
+void zcs_segment_open(void)
 {
-	(void)cfg; /* zcs_settings() has it */
 	seg.key_ok = pthread_key_create(&seg.shard_key, release_shard) == 0;
 	pthread_mutex_lock(&seg.lock);
 	if (seg.state == 0)
@@ -469,16 +469,25 @@ static uint16_t index_find(uint32_t key, uint32_t *free_at)
 uint16_t zcs_cell_get(unsigned slot, unsigned op, unsigned path, unsigned size_class)
 {
 	uint32_t key = zcs_key(slot, op, path, size_class);
-	uint16_t cell = zcs_shared_part ? index_find(key, NULL) : 0;
+	struct zcs_shared *shp = zcs_shared_part;
+	uint16_t cell = shp ? index_find(key, NULL) : 0;
 	if (cell)
 		return cell;
+	uint32_t room = path == ZCS_PATH_FAILED ? ZCS_NCELLS_MAX
+						: ZCS_NCELLS_MAX - ZCS_CELLS_FOR_FAILED;
+	/* no cell left to give, for good: the overflow cell without the lock
+	 * (a thread moving between series would take it on every call) */
+	if (shp && (__atomic_load_n(&shp->cells_used, __ATOMIC_ACQUIRE) >= room ||
+		    __atomic_load_n(&seg.full, __ATOMIC_RELAXED))) {
+		if (path != ZCS_PATH_FAILED)
+			__atomic_fetch_add(&shp->cells_short, 1, __ATOMIC_RELAXED);
+		return (uint16_t)(1 + op);
+	}
 	int saved = errno;
 	pthread_mutex_lock(&seg.lock);
 	uint32_t at = UINT32_MAX;
 	struct zcs_shared *sh = seg.state == 1 ? zcs_shared_part : NULL;
 	cell = sh ? index_find(key, &at) : 0;
-	uint32_t room = path == ZCS_PATH_FAILED ? ZCS_NCELLS_MAX
-						: ZCS_NCELLS_MAX - ZCS_CELLS_FOR_FAILED;
 	if (!cell && sh && !seg.full && at != UINT32_MAX && sh->cells_used < room) {
 		uint32_t n = sh->cells_used;
 		int err = back_hists(n, n + 1);
@@ -551,7 +560,6 @@ static void use_shard(unsigned s, int owned)
 	struct zcs_shard_head *head = zcs_shard_area[s];
 	zcs_tls.head = head;
 	zcs_tls.counts = (struct zcs_counts *)(head + 1);
-	zcs_tls.shard_no = s;
 	zcs_tls.owned = owned;
 	zcs_tls.gauge_slack[0] = zcs_tls.gauge_slack[1] = 0;
 }

@@ -7,13 +7,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "config.h"
 #include "zcshim_segment.h"
 
-/* At load: keep the settings and make the segment, only its header and
+/* At load, with zcs_settings(): make the segment, only its header and
  * shared part backed. Failure is warned about once (at the first libzmq
  * call); the shim then passes through. */
-void zcs_segment_open(const struct zcs_config *cfg);
+void zcs_segment_open(void);
 
 /* At the first intercepted call: libzmq's version and ZCS_F_* flags, and
  * ZCS_F_CALLS_SEEN, into the header (and into any segment made later).

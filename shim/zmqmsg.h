@@ -27,9 +27,8 @@ struct zcs_zmq_content {   /* libzmq's msg_t::content_t, leading fields */
 	void *hint;
 };
 
-#define ZCS_MSG_CONTENT_OFFSET 8  /* lmsg, zclmsg: content_t * */
-#define ZCS_MSG_CDATA_OFFSET   8  /* cmsg: data pointer ... */
-#define ZCS_MSG_CSIZE_OFFSET   16 /* ... and its size_t size */
+#define ZCS_MSG_CONTENT_OFFSET 8  /* lmsg, zclmsg: content_t * (cmsg: its data) */
+#define ZCS_MSG_CSIZE_OFFSET   16 /* cmsg: its size_t size */
 #define ZCS_MSG_VSIZE_OFFSET   41 /* vsm: size byte after 33 inline bytes */
 #define ZCS_MSG_TYPE_OFFSET    42
 #define ZCS_MSG_FLAGS_OFFSET   43 /* bit 0: more */
