@@ -34,7 +34,8 @@ HDRS     := $(wildcard shim/*.h tools/*/*.h tools/*/*/*.h)
 
 # The apps of the reach tests (tests/test_reach.c, tests/test_bindings.c).
 REACH_PROGS := $(B)/zcdlsym $(B)/libzcnext.so $(B)/zcdlopen-rpath $(B)/zcplugin-now.so \
-               $(B)/zcbuiltin.so $(B)/zcbuiltin-hidden.so $(B)/zcstatic $(B)/zccppzmq
+               $(B)/zcbuiltin.so $(B)/zcbuiltin-hidden.so $(B)/zcstatic $(B)/zccppzmq \
+               $(B)/zcrodata.so
 
 PROGS := $(B)/libzcshim.so $(B)/zcshim-stat $(B)/zcshim-run $(B)/zcapp $(B)/zcstress \
          $(B)/zcload $(B)/zcplugin.so $(B)/zcdlopen $(B)/zcctor $(B)/zcctorplug.so \
@@ -138,6 +139,10 @@ $(B)/zcload: tests/apps/zcload.c | $(B)
 
 $(B)/zcctor: tests/apps/zcctor.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -rdynamic $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -ldl -lpthread
+
+# Data only, and nothing run at load or exit (see the file); not instrumented.
+$(B)/zcrodata.so: tests/apps/zcrodata.c | $(B)
+	$(CC) $(BASE) -O2 -fPIC -shared -nostartfiles $(LDFLAGS) -o $@ $<
 
 $(B)/zcctorplug.so: tests/apps/zcctorplug.c | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)

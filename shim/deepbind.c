@@ -54,6 +54,8 @@ static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 static int other_rpath(struct dl_phdr_info *info, size_t size, void *main_dyn)
 {
 	(void)size;
+	if (!zcs_phdr_file_intact(info))
+		return 0;
 	const ElfW(Dyn) *dyn = zcs_phdr_dynamic(info);
 	struct zcs_elf e;
 	if (!dyn || dyn == main_dyn || zcs_elf_init(&e, info->dlpi_addr, dyn) != 0)

@@ -14,6 +14,7 @@
 #include <elf.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 
 #if __ELF_NATIVE_CLASS == 64
 #define ST_TYPE(i) ELF64_ST_TYPE(i)
@@ -234,6 +235,23 @@ int zcs_elf_each_slot(const struct zcs_elf *e, zcs_elf_slot_fn *fn, void *arg)
 }
 
 /* ------------------------------------------------------------ phdrs */
+
+int zcs_phdr_file_intact(const struct dl_phdr_info *info)
+{
+	struct stat st;
+	/* the executable's entry has no name; its /proc link stays its file */
+	if (stat(info->dlpi_name[0] ? info->dlpi_name : "/proc/self/exe", &st) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size <= 0)
+		return 0;
+	/* a file of any length keeps its first page, where the phdrs are */
+	uint64_t mapped = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && ph->p_offset + ph->p_filesz > mapped)
+			mapped = ph->p_offset + ph->p_filesz;
+	}
+	return (uint64_t)st.st_size >= mapped;
+}
 
 const ElfW(Dyn) *zcs_phdr_dynamic(const struct dl_phdr_info *info)
 {

@@ -63,6 +63,14 @@ int zcs_elf_each_slot(const struct zcs_elf *e, zcs_elf_slot_fn *fn, void *arg);
 
 /* ---- objects as dl_iterate_phdr shows them ---- */
 
+/* Is the object's file still as long as what was mapped of it? Pages of a
+ * file cut short since it was loaded (upgraded in place) raise SIGBUS when
+ * read, so scans of other objects ask this first (it stats the file: not
+ * for code that may run before libc is up). Judged by the object's path
+ * now: a file replaced under that name may make an intact object look cut,
+ * so it is skipped, never read unsafely. The vDSO has no file: 0. */
+int zcs_phdr_file_intact(const struct dl_phdr_info *info);
+
 /* The dynamic section of a dl_iterate_phdr entry, or NULL. */
 const ElfW(Dyn) *zcs_phdr_dynamic(const struct dl_phdr_info *info);
 

@@ -216,9 +216,11 @@ __attribute__((constructor)) static void at_load(void)
 
 __attribute__((destructor)) static void fini(void)
 {
+	int saved = errno; /* other destructors may still look at it */
 	if (zcs_settings()->keep) /* else nobody will read why */
 		zcs_reach_at_exit();
 	zcs_segment_exit();
+	errno = saved;
 }
 
 /* ------------------------------------------------------------ hot path */

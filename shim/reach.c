@@ -206,10 +206,11 @@ static int find_libzmq(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
 	struct scan *s = arg;
+	if (s->nzmq == MAX_LIBZMQ || !zcs_phdr_file_intact(info) || is_self(info, s))
+		return 0;
 	const ElfW(Dyn) *dyn = zcs_phdr_dynamic(info);
 	struct zcs_elf e;
-	if (is_self(info, s) || s->nzmq == MAX_LIBZMQ || !dyn ||
-	    zcs_elf_init(&e, info->dlpi_addr, dyn) != 0)
+	if (!dyn || zcs_elf_init(&e, info->dlpi_addr, dyn) != 0)
 		return 0;
 	if (zcs_reach_is_libzmq_name(info->dlpi_name) ||
 	    (e.soname && zcs_reach_is_libzmq_name(e.soname)) ||
@@ -263,10 +264,11 @@ static int walk_slots(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
 	struct scan *s = arg;
+	if (!zcs_phdr_file_intact(info) || is_self(info, s))
+		return 0;
 	const ElfW(Dyn) *dyn = zcs_phdr_dynamic(info);
 	struct zcs_elf e;
-	if (is_self(info, s) || !dyn || was_patched(dyn) ||
-	    zcs_elf_init(&e, info->dlpi_addr, dyn) != 0)
+	if (!dyn || was_patched(dyn) || zcs_elf_init(&e, info->dlpi_addr, dyn) != 0)
 		return 0;
 	/* libzmq's calls to itself, through the shim or not, are neither a way
 	 * in nor a way round for the app */
@@ -282,7 +284,7 @@ static int find_static(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
 	struct scan *s = arg;
-	if (is_self(info, s) || !strncmp(zcs_basename(info->dlpi_name), "linux-vdso", 10))
+	if (!zcs_phdr_file_intact(info) || is_self(info, s)) /* the vDSO too */
 		return 0;
 	if (!zcs_phdr_rodata_has(info, s->marker, strlen(s->marker)))
 		return 0;

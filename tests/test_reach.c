@@ -396,6 +396,38 @@ Test(reach, no_libzmq_at_all_is_said_to_be)
 						  "nothing to show");
 }
 
+/* A library whose file was cut short after it was loaded (upgraded in
+ * place): its pages past the new end raise SIGBUS when read. At exit the
+ * shim reads every object's dynamic section and read-only data (where did
+ * the calls go, is a libzmq linked in); it leaves such an object alone,
+ * and the host exits 0, as it does without the shim (zcrodata.so has
+ * nothing the dynamic linker touches at exit). */
+Test(reach, a_library_cut_short_after_loading_does_not_kill_the_host_at_exit)
+{
+	char lib[] = "/tmp/zcshim-test-lib-XXXXXX";
+	int fd = mkstemp(lib);
+	cr_assert_geq(fd, 0);
+	FILE *in = fopen(zc_build("zcrodata.so"), "rb");
+	cr_assert_not_null(in, "%s", zc_build("zcrodata.so"));
+	char buf[65536];
+	for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
+		cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+	fclose(in);
+	struct zc_proc p;
+	const char *argv[] = { "zcdlopen", "hold", lib, NULL };
+	zc_start(&p, 1, NULL, argv);
+	int loaded = zc_wait_line(&p, "loaded", 30);
+	int cut = ftruncate(fd, 0);
+	close(fd);
+	int st = zc_finish(&p, 30);
+	unlink(lib);
+	cr_assert_eq(loaded, 0, "%s", p.err);
+	cr_assert_eq(cut, 0);
+	cr_assert_eq(st, 0, "exit %d (135: SIGBUS): %s", st, p.err);
+	sh_read(snap, p.pid);
+	cr_assert_eq(snap->hdr.reach_why, ZCS_WHY_NO_LIBZMQ);
+}
+
 Test(reach, the_deepbind_case_in_every_view)
 {
 	no_deepbind_under_a_sanitizer();

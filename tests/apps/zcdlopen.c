@@ -13,6 +13,9 @@
  *           RTLD_LOCAL, and call it only through dlsym pointers
  *   zcdlopen load-only                              dlopen libzmq.so.5 and
  *           call nothing
+ *   zcdlopen hold LIB                               dlopen LIB (not libzmq),
+ *           print "loaded", and exit when stdin ends (the test may change
+ *           LIB's file meanwhile)
  *
  * Built twice: zcdlopen, and zcdlopen-rpath with DT_RUNPATH $ORIGIN, which
  * finds a bare PLUGIN name in its own directory only if dlopen sees it as
@@ -85,9 +88,17 @@ int main(int argc, char **argv)
 		bad = direct();
 	if (argc == 2 && !strcmp(argv[1], "load-only"))
 		bad = !dlopen("libzmq.so.5", RTLD_NOW | RTLD_LOCAL);
+	if (argc == 3 && !strcmp(argv[1], "hold")) {
+		bad = !dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
+		printf("loaded\n");
+		fflush(stdout);
+		for (int c; !bad && (c = getchar()) != EOF;)
+			;
+	}
 	if (bad < 0) {
 		fprintf(stderr, "usage: zcdlopen plugin-local|plugin-global|plugin-deepbind|"
-				"plugin-deepbind-lazy|plugin-dlmopen PLUGIN | direct | load-only\n");
+				"plugin-deepbind-lazy|plugin-dlmopen PLUGIN | direct | load-only | "
+				"hold LIB\n");
 		return 2;
 	}
 	printf("%s\n", bad ? "failed" : "ok");
