@@ -126,8 +126,10 @@ Test(hotpath, adaptive_sampling_times_a_slow_socket_fully_and_a_busy_one_within_
 	/* how many depends on how long a call takes (sanitizers: longer) */
 	cr_assert_lt(timed * 5, busy.count, "at most 1 in 5 of %lld timed: %llu",
 		     (long long)busy.count, (unsigned long long)timed);
-	/* timing one call costs ~40 ns here: what the timed calls cost stays
-	 * near 1 % of the thread's time (2 % allowed for a loaded machine) */
+	/* a bound on how many calls are timed, not a measured cost: at ~40 ns
+	 * per timed call (two clock reads and a histogram add on this VM),
+	 * what they cost stays under 2 % of the thread's time (the target is
+	 * about 1 %; the rest is room for a loaded machine) */
 	cr_assert_lt((double)timed * 40.0, 0.02 * (double)elapsed_ns,
 		     "%llu timed calls in %ld ns", (unsigned long long)timed, elapsed_ns);
 	estimate_agrees_with_the_mean(&busy);

@@ -308,7 +308,13 @@ Test(plmodel2, inproc_joins_within_a_process_only)
 	cr_assert_eq(model.neps, 2, "each process's inproc is its own");
 	const struct pl_endpoint *E = &model.eps[0];
 	cr_assert_eq(E->nsides, 2);
-	cr_assert_eq(side(E, 0)->slot + side(E, 0)->slot, 2, "both sides in process 0");
+	unsigned slots = 0;
+	for (size_t i = 0; i < E->nsides; i++) {
+		const struct pl_side *sd = &model.sides[E->first_side + i];
+		cr_assert_eq(sd->proc, 0, "both sides in process 0");
+		slots |= 1u << sd->slot;
+	}
+	cr_assert_eq(slots, 6u, "its sockets 1 and 2");
 	cr_assert_eq(E->in_queues, 0);
 }
 

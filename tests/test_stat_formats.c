@@ -343,7 +343,10 @@ Test(formats, prometheus_output_follows_the_exposition_format)
 	char out[128];
 	snprintf(out, sizeof out, "%s/zcshim.prom", dir);
 	const char *argv[] = { "zcshim-stat", "--prometheus", "--output", out, app_pid, NULL };
-	cr_assert_eq(stat_argv(argv), 0, "%s", proc.err);
+	mode_t mask = umask(077); /* a umask that would make it 0600 */
+	int rc = stat_argv(argv);
+	umask(mask);
+	cr_assert_eq(rc, 0, "%s", proc.err);
 	cr_assert_str_empty(proc.out, "--output writes nothing to stdout");
 	char *text = seg_slurp(out, NULL);
 	int series = check_prometheus(text);
