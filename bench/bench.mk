@@ -4,7 +4,7 @@
 # `make bench-quick` is a smaller sweep (about 1 minute, into bench/results/quick/). Neither is part
 # of `make test`: timings are not tests. See README.md, "Results".
 
-BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead $(B)/zcsocklookup $(B)/libzcdelay.so
+BENCH_PROGS := $(B)/zcbench $(B)/zcoverhead $(B)/zcsocklookup $(B)/libzcdelay.so $(B)/zcinstr
 
 .PHONY: bench bench-quick bench-plot
 
@@ -16,6 +16,10 @@ $(B)/zcbench: bench/zcbench.c bench/libzmq_own.h | $(B)
 
 $(B)/zcoverhead: bench/zcoverhead.c bench/libzmq_own.h | $(B)
 	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS) -lpthread -ldl
+
+# one operation N times, for bench/instructions (callgrind)
+$(B)/zcinstr: bench/zcinstr.c | $(B)
+	$(CC) $(BASE) $(ZMQ_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ZMQ_LIBS)
 
 # the shim's socket lookup alone, linked from its own source
 $(B)/zcsocklookup: bench/zcsocklookup.c shim/sockets.c shim/sockets.h | $(B)
