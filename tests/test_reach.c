@@ -408,6 +408,9 @@ Test(reach, no_libzmq_at_all_is_said_to_be)
  * nothing the dynamic linker touches at exit). */
 Test(reach, a_library_cut_short_after_loading_does_not_kill_the_host_at_exit)
 {
+	if (sh_sanitizer_preloaded()) /* LeakSanitizer reads every module at exit */
+		cr_skip_test("under a sanitizer the host dies of the cut file without the shim "
+			     "too; the plain suite runs this");
 	char lib[] = "/tmp/zcshim-test-lib-XXXXXX";
 	int fd = mkstemp(lib);
 	cr_assert_geq(fd, 0);
